@@ -1,1 +1,11 @@
-﻿Console.WriteLine("Hello, World!");
+using System.CommandLine;
+using ContextCompiler.Cli.Commands;
+
+var root = new RootCommand("contextc: compiles token-budgeted, cited working sets from a SQLite span index.")
+{
+    IngestCommand.Create(),
+    ExportCommand.Create(),
+    StatsCommand.Create(),
+};
+
+return await root.Parse(args).InvokeAsync();

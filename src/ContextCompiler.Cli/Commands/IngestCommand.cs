@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Text.Json;
+using ContextCompiler.Core.Ingest;
+using ContextCompiler.Storage.Assets;
+using ContextCompiler.Storage.Ingest;
+using Spectre.Console;
+
+namespace ContextCompiler.Cli.Commands;
+
+/// <summary><c>contextc ingest PATH... [--db FILE] [--corpus NAME] [--prune] [--json]</c></summary>
+internal static class IngestCommand
+{
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("PATH") { Description = "Folders (or files) to ingest.", Arity = ArgumentArity.OneOrMore };
+        var db = CliShared.DatabaseOption();
+        var corpus = new Option<string?>("--corpus") { Description = "Corpus name (default: each folder's name)." };
+        var prune = new Option<bool>("--prune") { Description = "Remove stored artifacts whose files are gone." };
+        var json = CliShared.JsonOption("Print one JSON object with the run's counts.");
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Largest span in tokens.", DefaultValueFactory = _ => 256 };
+        var overlap = new Option<int>("--overlap") { Description = "Tokens repeated between spans cut for size.", DefaultValueFactory = _ => 0 };
+        var maxBytes = new Option<long>("--max-file-bytes") { Description = "Skip files larger than this.", DefaultValueFactory = _ => 4L * 1024 * 1024 };
+
+        var command = new Command("ingest", "Index folders of documents and code into the span index.")
+        {
+            paths, db, corpus, prune, json, maxTokens, overlap, maxBytes,
+        };
+        command.SetAction((result, cancellation) => CliShared.Run(async () =>
+        {
+            var options = new IngestOptions
+            {
+                Corpus = result.GetValue(corpus),
+                Prune = result.GetValue(prune),
+                MaxFileBytes = result.GetValue(maxBytes),
+                Chunking = new ChunkingOptions { MaxTokens = result.GetValue(maxTokens), OverlapTokens = result.GetValue(overlap) },
+            };
+            options.Chunking.Validate();
+            var store = CliShared.OpenStore(result.GetValue(db)!);
+            var assets = OfflineAssets.Default;
+            var ingestor = new CorpusIngestor(store, assets.Tokenizer(), assets.Embedder);
+            var roots = result.GetValue(paths)!;
+            bool asJson = result.GetValue(json);
+
+            var report = asJson || Console.IsOutputRedirected
+                ? await ingestor.IngestAsync(roots, options, new LineProgress(), cancellation)
+                : await WithProgressBar(ingestor, roots, options, cancellation);
+
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    artifacts = report.Artifacts,
+                    spans = report.Spans,
+                    tokens = report.Tokens,
+                    added = report.Added,
+                    updated = report.Updated,
+                    unchanged = report.Unchanged,
+                    removed = report.Removed,
+                    skipped = report.Skipped,
+                    elapsedMs = report.ElapsedMs,
+                    skippedFiles = report.SkippedFiles,
+                }, CliShared.Json));
+            }
+            else
+            {
+                Console.WriteLine($"{report.Artifacts} artifacts, {report.Spans} spans, {report.Tokens} tokens " +
+                    $"(added {report.Added}, updated {report.Updated}, unchanged {report.Unchanged}, removed {report.Removed}, skipped {report.Skipped}) " +
+                    $"in {report.ElapsedMs} ms -> {store.Path}");
+                foreach (var skip in report.SkippedFiles)
+                {
+                    Console.WriteLine($"  skipped {skip.Path}: {skip.Reason}");
+                }
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static async Task<IngestReport> WithProgressBar(CorpusIngestor ingestor, string[] roots, IngestOptions options, CancellationToken cancellation)
+    {
+        IngestReport? report = null;
+        await AnsiConsole.Progress().AutoClear(true).StartAsync(async context =>
+        {
+            var task = context.AddTask("ingesting", maxValue: 1);
+            var progress = new Progress<IngestProgress>(p =>
+            {
+                task.MaxValue = Math.Max(1, p.Total);
+                task.Value = p.Done;
+                task.Description = p.Current.Length == 0 ? "done" : Markup.Escape(p.Current);
+            });
+            report = await ingestor.IngestAsync(roots, options, progress, cancellation);
+            task.Value = task.MaxValue;
+        });
+        return report!;
+    }
+
+    /// <summary>Progress for logs and pipes: a line on stderr at each tenth of the way.</summary>
+    private sealed class LineProgress : IProgress<IngestProgress>
+    {
+        private int _lastTenth = -1;
+
+        public void Report(IngestProgress value)
+        {
+            int tenth = value.Total == 0 ? 10 : value.Done * 10 / value.Total;
+            if (tenth != _lastTenth)
+            {
+                _lastTenth = tenth;
+                Console.Error.WriteLine($"ingest: {value.Done}/{value.Total} files");
+            }
+        }
+    }
+}

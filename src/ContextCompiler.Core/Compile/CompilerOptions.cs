@@ -1,0 +1,66 @@
+using ContextCompiler.Core.Pack;
+using ContextCompiler.Core.Retrieve;
+
+namespace ContextCompiler.Core.Compile;
+
+/// <summary>
+/// Every setting of a compile, recorded whole in each working set's manifest. The defaults were tuned on
+/// dev questions only (see benchmarks/RESULTS.md); the held-out questions were never used for tuning.
+/// </summary>
+public sealed record CompilerOptions
+{
+    /// <summary>"linear" (min-max normalised scores) or "rrf" (reciprocal rank).</summary>
+    public string Fusion { get; init; } = "linear";
+
+    /// <summary>Weight of the vector ranking in the fusion, 0..1; 0 means BM25 alone.</summary>
+    public double VectorWeight { get; init; } = 0.3;
+
+    /// <summary>The k of reciprocal rank fusion.</summary>
+    public int RrfK { get; init; } = 60;
+
+    /// <summary>Candidates taken from each retriever.</summary>
+    public int Candidates { get; init; } = 40;
+
+    /// <summary>BM25 weights of the path, the heading trail and the body.</summary>
+    public LexicalWeights LexicalWeights { get; init; } = new();
+
+    /// <summary>Candidates scoring below this fraction of the best are dropped.</summary>
+    public double MinRelativeScore { get; init; } = 0.05;
+
+    /// <summary>MMR trade-off between relevance and diversity; 1 switches MMR off.</summary>
+    public double MmrLambda { get; init; } = 1.0;
+
+    /// <summary>With MMR on, a candidate this similar (cosine) to a taken one is dropped as redundant.</summary>
+    public double RedundancyCutoff { get; init; } = 0.97;
+
+    /// <summary>Order of the blocks in the text.</summary>
+    public WorkingSetOrder Order { get; init; } = WorkingSetOrder.Score;
+
+    /// <summary>Allow a line-boundary prefix of a span that does not fit whole.</summary>
+    public bool AllowTruncation { get; init; } = true;
+
+    /// <summary>The smallest truncated prefix worth admitting, in tokens.</summary>
+    public int MinTruncatedTokens { get; init; } = 24;
+
+    /// <summary>Throws <see cref="ArgumentException"/> for settings that cannot work.</summary>
+    public void Validate()
+    {
+        Check(Fusion is "linear" or "rrf", $"fusion must be 'linear' or 'rrf', not '{Fusion}'");
+        Check(VectorWeight is >= 0 and <= 1, "vectorWeight must be between 0 and 1");
+        Check(RrfK >= 1, "rrfK must be at least 1");
+        Check(Candidates is >= 1 and <= 1000, "candidates must be between 1 and 1000");
+        Check(MinRelativeScore is >= 0 and <= 1, "minRelativeScore must be between 0 and 1");
+        Check(MmrLambda is >= 0 and <= 1, "mmrLambda must be between 0 and 1");
+        Check(RedundancyCutoff is > 0 and <= 1, "redundancyCutoff must be in (0, 1]");
+        Check(MinTruncatedTokens >= 1, "minTruncatedTokens must be at least 1");
+        Check(LexicalWeights.Title >= 0 && LexicalWeights.Heading >= 0 && LexicalWeights.Body > 0, "lexical weights must be non-negative, body positive");
+    }
+
+    private static void Check(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"Invalid compiler option: {message}.");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+namespace ContextCompiler.Core.Compile;
+
+/// <summary>The compiled context for one query: cited spans rendered within an exact token budget.</summary>
+/// <param name="Query">The query as the caller gave it.</param>
+/// <param name="RetrievalQuery">The text actually used for retrieval (a conversation may extend the query).</param>
+/// <param name="Text">The rendered working set.</param>
+/// <param name="TokenCount">Exact tokens of <paramref name="Text"/>; never above <paramref name="Budget"/>.</param>
+/// <param name="Utilization">TokenCount / Budget.</param>
+/// <param name="Reason">Why the working set is empty, when it is.</param>
+public sealed record WorkingSet(
+    string Query, string RetrievalQuery, string Text, int TokenCount, int Budget, double Utilization,
+    IReadOnlyList<Citation> Citations, Manifest Manifest, string? Reason = null, Explain? Explain = null);
+
+/// <summary>One cited block. <see cref="Tokens"/> is its share of the text (header, lines and following separator).</summary>
+public sealed record Citation(int N, string Corpus, string Path, int StartLine, int EndLine, double Score, int Tokens, bool Truncated);
+
+/// <summary>What produced a working set, so it can be reproduced and compared.</summary>
+/// <param name="ContextHash">sha256 of the working set's text, lower-case hex.</param>
+public sealed record Manifest(string Tokenizer, string EmbeddingModel, string IndexVersion, CompilerOptions Config, string ContextHash);
+
+/// <summary>Every candidate's fate and every stage's timing.</summary>
+public sealed record Explain(string LexicalQuery, IReadOnlyList<ExplainCandidate> Candidates, IReadOnlyList<StageTiming> Timings);
+
+/// <summary>
+/// A candidate from either retriever. <see cref="Outcome"/> is "included", "merged" (its lines joined a block),
+/// or "dropped" with a <see cref="Reason"/>: over budget, duplicate, redundant by MMR, or below threshold.
+/// </summary>
+public sealed record ExplainCandidate(
+    string Corpus, string Path, int StartLine, int EndLine, double? LexicalScore, int? LexicalRank, double? VectorScore,
+    int? VectorRank, double FusedScore, string Outcome, string? Reason, string? Detail, int? Citation);
+
+/// <summary>Time spent in one stage, in milliseconds.</summary>
+public sealed record StageTiming(string Stage, double Milliseconds);
+
+/// <summary>Identity of the index a compile ran against.</summary>
+public sealed record IndexIdentity(string EmbeddingModel, string Version);

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using ContextCompiler.Core.Fuse;
+using ContextCompiler.Core.Pack;
+using ContextCompiler.Core.Retrieve;
+using ContextCompiler.Core.Select;
+using ContextCompiler.Core.Tokenization;
+
+namespace ContextCompiler.Core.Compile;
+
+/// <summary>
+/// Compiles a query into a working set: retrieve (BM25 and vectors) → fuse → select (threshold, duplicates, MMR)
+/// → pack into the exact budget → render with citations. Deterministic: the same index, query and options give
+/// byte-identical text.
+/// </summary>
+public sealed class WorkingSetCompiler(
+    ILexicalRetriever lexical,
+    IVectorRetriever vectors,
+    ISpanCatalog catalog,
+    Func<string, float[]> embed,
+    ITokenizer tokenizer,
+    Func<IndexIdentity> index)
+{
+    /// <summary>Compiles <paramref name="request"/>; an impossible budget gives an empty set with a reason.</summary>
+    /// <exception cref="ArgumentException">The query is blank, the budget below 1, or an option invalid.</exception>
+    public WorkingSet Compile(CompileRequest request)
+    {
+        if (string.IsNullOrWhiteSpace(request.Query))
+        {
+            throw new ArgumentException("The query must not be empty.", nameof(request));
+        }
+
+        if (request.Budget < 1)
+        {
+            throw new ArgumentException($"The budget must be at least 1 token, not {request.Budget}.", nameof(request));
+        }
+
+        var options = request.Options ?? new CompilerOptions();
+        options.Validate();
+        var filter = request.Filter ?? new RetrievalFilter();
+        string retrievalQuery = string.IsNullOrWhiteSpace(request.RetrievalQuery) ? request.Query : request.RetrievalQuery;
+        var terms = QueryTerms.Of(retrievalQuery);
+        var timings = new List<StageTiming>();
+        var clock = Stopwatch.StartNew();
+
+        var lexicalHits = options.VectorWeight < 1 ? lexical.Search(retrievalQuery, filter, options.Candidates, options.LexicalWeights) : [];
+        Lap("retrieve.lexical");
+        var vectorHits = options.VectorWeight > 0 ? vectors.Search(embed(retrievalQuery), filter, options.Candidates) : [];
+        Lap("retrieve.vector");
+
+        var fused = Fusions.Create(options.Fusion, options.VectorWeight, options.RrfK).Fuse(lexicalHits, vectorHits);
+        Lap("fuse");
+
+        var spans = catalog.Get(fused.Select(f => f.Key.Id).ToList());
+        var candidates = fused.Where(f => spans.ContainsKey(f.Key.Id))
+            .Select(f => new Candidate(f, spans[f.Key.Id], options.MmrLambda < 1 ? vectors.VectorOf(f.Key.Id) : null))
+            .ToList();
+        var dropped = new List<DroppedCandidate>();
+        var selected = CandidateFilter.Apply(candidates, options.MinRelativeScore, dropped);
+        selected = MmrReranker.Apply(selected, options.MmrLambda, options.RedundancyCutoff, dropped);
+        Lap("select");
+
+        var packed = new BudgetPacker(tokenizer).Pack(
+            selected, request.Budget, options.Order, options.AllowTruncation, options.MinTruncatedTokens, terms, dropped);
+        Lap("pack");
+
+        var citations = packed.Rendered.Select((r, i) => new Citation(
+            i + 1, r.Block.Corpus, r.Block.Path, r.Block.StartLine, r.Block.EndLine, Round(r.Block.Score), r.Tokens, r.Block.Truncated)).ToList();
+        var identity = index();
+        var manifest = new Manifest(tokenizer.Name, identity.EmbeddingModel, identity.Version, options, Sha256(packed.Text));
+        Lap("render");
+
+        var explain = request.Explain ? ExplainOf(string.Join(" OR ", terms), candidates, packed, dropped, timings) : null;
+        return new WorkingSet(request.Query, retrievalQuery, packed.Text, packed.TokenCount, request.Budget,
+            Round((double)packed.TokenCount / request.Budget), citations, manifest, packed.Reason, explain);
+
+        void Lap(string stage)
+        {
+            timings.Add(new StageTiming(stage, Math.Round(clock.Elapsed.TotalMilliseconds, 3)));
+            clock.Restart();
+        }
+    }
+
+    private static Explain ExplainOf(
+        string lexicalQuery, List<Candidate> candidates, PackResult packed, List<DroppedCandidate> dropped, List<StageTiming> timings)
+    {
+        var citationOf = new Dictionary<long, (int N, bool Opened)>();
+        for (int i = 0; i < packed.Blocks.Count; i++)
+        {
+            var sources = packed.Blocks[i].Sources;
+            for (int s = 0; s < sources.Count; s++)
+            {
+                citationOf[sources[s].Id] = (i + 1, s == 0);
+            }
+        }
+
+        var drops = dropped.GroupBy(d => d.Key.Id).ToDictionary(g => g.Key, g => g.Last());
+        var entries = candidates.Select(c =>
+        {
+            var f = c.Fused;
+            string outcome;
+            string? reason = null, detail = null;
+            int? n = null;
+            if (citationOf.TryGetValue(c.Key.Id, out var cited))
+            {
+                (outcome, n) = (cited.Opened ? "included" : "merged", cited.N);
+            }
+            else if (drops.TryGetValue(c.Key.Id, out var drop))
+            {
+                (outcome, reason, detail) = ("dropped", drop.Reason, drop.Detail);
+            }
+            else
+            {
+                throw new InvalidOperationException($"Candidate {c.Key} was neither packed nor dropped; a stage lost it.");
+            }
+
+            return new ExplainCandidate(c.Key.Corpus, c.Key.Path, c.Key.StartLine, c.Span.EndLine, Round(f.LexicalScore), f.LexicalRank,
+                Round(f.VectorScore), f.VectorRank, Round(f.Score), outcome, reason, detail, n);
+        }).ToList();
+        return new Explain(lexicalQuery, entries, timings);
+    }
+
+    private static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    // Scores are rounded so that JSON output is stable across platforms' last-bit float differences.
+    private static double Round(double value) => Math.Round(value, 6);
+
+    private static double? Round(double? value) => value is { } v ? Math.Round(v, 6) : null;
+}

@@ -1,0 +1,183 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace ContextCompiler.Storage.Index;
+
+/// <summary>
+/// A span index in one SQLite file: artifacts, spans, an FTS5 index and a sqlite-vec (vec0) vector table.
+/// Opening applies pending migrations and checks the embedding model; every connection it hands out
+/// has WAL, foreign keys and sqlite-vec enabled.
+/// </summary>
+public sealed class IndexStore
+{
+    private readonly string _connectionString;
+    private readonly string _vec0Path;
+    private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _idle = [];
+
+    private IndexStore(string path, string vec0Path, EmbeddingModel model)
+    {
+        Path = path;
+        _vec0Path = vec0Path;
+        Model = model;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            // Extensions are loaded per connection; a pooled connection would load vec0 twice.
+            Pooling = false,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>The embedding model of this index.</summary>
+    public EmbeddingModel Model { get; }
+
+    /// <summary>Opens (creating if needed) the index at <paramref name="path"/> for <paramref name="model"/>.</summary>
+    /// <exception cref="EmbeddingModelMismatchException">The file was built with another model.</exception>
+    public static IndexStore Open(string path, string vec0Path, EmbeddingModel model)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        var folder = System.IO.Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(folder))
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        var store = new IndexStore(full, vec0Path, model);
+        using var connection = store.OpenConnection();
+        store.Migrate(connection);
+        store.EnsureModel(connection);
+        return store;
+    }
+
+    /// <summary>Opens a new connection with the index's pragmas and sqlite-vec loaded. The caller disposes it.</summary>
+    public SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        connection.LoadExtension(_vec0Path);
+        Execute(connection, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;");
+        return connection;
+    }
+
+    /// <summary>Borrows a pooled connection for a short read; disposing the lease returns it.</summary>
+    public ConnectionLease Rent() =>
+        new(_idle.TryTake(out var connection) ? connection : OpenConnection(), _idle);
+
+    /// <summary>The embedding model and the schema version and write generation, as recorded in manifests.</summary>
+    public Core.Compile.IndexIdentity Identity()
+    {
+        using var lease = Rent();
+        return new Core.Compile.IndexIdentity(Model.Id, $"schema {SchemaVersionOf(lease.Connection)}, generation {Generation(lease.Connection)}");
+    }
+
+    /// <summary>The write generation: it grows with every ingest batch that changed something.</summary>
+    public static long Generation(SqliteConnection connection) =>
+        long.Parse(MetaValue(connection, null, "index_generation") ?? "0", CultureInfo.InvariantCulture);
+
+    private static int SchemaVersionOf(SqliteConnection connection) =>
+        Convert.ToInt32(Scalar(connection, "SELECT MAX(version) FROM schema_version"), CultureInfo.InvariantCulture);
+
+    /// <summary>The schema version after migrations.</summary>
+    public int SchemaVersion()
+    {
+        using var lease = Rent();
+        return SchemaVersionOf(lease.Connection);
+    }
+
+    /// <summary>A borrowed connection; dispose it to give it back.</summary>
+    public sealed class ConnectionLease(SqliteConnection connection, System.Collections.Concurrent.ConcurrentBag<SqliteConnection> pool) : IDisposable
+    {
+        /// <summary>The borrowed connection.</summary>
+        public SqliteConnection Connection { get; } = connection;
+
+        /// <summary>Returns the connection to the pool.</summary>
+        public void Dispose() => pool.Add(Connection);
+    }
+
+    internal static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    internal static object? Scalar(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    private void Migrate(SqliteConnection connection)
+    {
+        Execute(connection, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+        int current = Convert.ToInt32(Scalar(connection, "SELECT COALESCE(MAX(version), 0) FROM schema_version"), CultureInfo.InvariantCulture);
+        foreach (var (version, sql) in Migrations.All.Where(m => m.Version > current))
+        {
+            using var transaction = connection.BeginTransaction();
+            Execute(connection, sql, transaction);
+            using var record = connection.CreateCommand();
+            record.Transaction = transaction;
+            record.CommandText = "INSERT INTO schema_version (version, applied_at) VALUES ($v, $t)";
+            record.Parameters.AddWithValue("$v", version);
+            record.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            record.ExecuteNonQuery();
+            transaction.Commit();
+        }
+    }
+
+    // The vec0 table's width depends on the model, so it is created with the model's record rather than in a migration.
+    private void EnsureModel(SqliteConnection connection)
+    {
+        using var transaction = connection.BeginTransaction();
+        var id = MetaValue(connection, transaction, "embedding_model");
+        var dims = MetaValue(connection, transaction, "embedding_dimensions");
+        if (id is not null)
+        {
+            var stored = new EmbeddingModel(id, int.Parse(dims ?? "0", CultureInfo.InvariantCulture));
+            if (stored != Model)
+            {
+                throw new EmbeddingModelMismatchException(stored, Model, Path);
+            }
+
+            return;
+        }
+
+        Execute(connection, $"""
+            CREATE VIRTUAL TABLE span_vectors USING vec0(embedding float[{Model.Dimensions}]);
+            CREATE TRIGGER spans_after_delete AFTER DELETE ON spans BEGIN
+                DELETE FROM span_fts WHERE rowid = old.id;
+                DELETE FROM span_vectors WHERE rowid = old.id;
+            END;
+            """, transaction);
+        SetMeta(connection, transaction, "embedding_model", Model.Id);
+        SetMeta(connection, transaction, "embedding_dimensions", Model.Dimensions.ToString(CultureInfo.InvariantCulture));
+        SetMeta(connection, transaction, "index_generation", "0");
+        transaction.Commit();
+    }
+
+    internal static void SetMeta(SqliteConnection connection, SqliteTransaction transaction, string key, string value)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        command.Parameters.AddWithValue("$key", key);
+        command.Parameters.AddWithValue("$value", value);
+        command.ExecuteNonQuery();
+    }
+
+    internal static string? MetaValue(SqliteConnection connection, SqliteTransaction? transaction, string key)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT value FROM meta WHERE key = $key";
+        command.Parameters.AddWithValue("$key", key);
+        return command.ExecuteScalar() as string;
+    }
+}

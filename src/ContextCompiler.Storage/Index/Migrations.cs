@@ -1,0 +1,50 @@
+namespace ContextCompiler.Storage.Index;
+
+/// <summary>
+/// The schema, as numbered scripts applied in order and recorded in <c>schema_version</c>.
+/// Never edit a released script: add the next number.
+/// </summary>
+internal static class Migrations
+{
+    public static readonly IReadOnlyList<(int Version, string Sql)> All =
+    [
+        (1, """
+            CREATE TABLE meta (
+                key   TEXT PRIMARY KEY,
+                value TEXT NOT NULL
+            );
+
+            CREATE TABLE artifacts (
+                id           INTEGER PRIMARY KEY,
+                corpus       TEXT NOT NULL,
+                path         TEXT NOT NULL,
+                kind         TEXT NOT NULL,
+                content_hash TEXT NOT NULL,
+                chunking     TEXT NOT NULL,
+                content      TEXT NOT NULL,
+                bytes        INTEGER NOT NULL,
+                ingested_at  TEXT NOT NULL,
+                UNIQUE (corpus, path)
+            );
+
+            CREATE TABLE spans (
+                id          INTEGER PRIMARY KEY,
+                artifact_id INTEGER NOT NULL REFERENCES artifacts(id) ON DELETE CASCADE,
+                ordinal     INTEGER NOT NULL,
+                start_line  INTEGER NOT NULL CHECK (start_line >= 1),
+                end_line    INTEGER NOT NULL CHECK (end_line >= start_line),
+                heading     TEXT NOT NULL,
+                text        TEXT NOT NULL,
+                tokens      INTEGER NOT NULL CHECK (tokens >= 0),
+                UNIQUE (artifact_id, ordinal)
+            );
+
+            -- Contentless: the span text lives once, in spans; FTS keeps only its index.
+            CREATE VIRTUAL TABLE span_fts USING fts5(
+                title, heading, body,
+                content = '', contentless_delete = 1,
+                tokenize = 'porter unicode61 remove_diacritics 2'
+            );
+            """),
+    ];
+}

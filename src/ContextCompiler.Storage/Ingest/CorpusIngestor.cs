@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using ContextCompiler.Core.Ingest;
+using ContextCompiler.Core.Tokenization;
+using ContextCompiler.Storage.Index;
+using Microsoft.Extensions.AI;
+
+namespace ContextCompiler.Storage.Ingest;
+
+/// <summary>
+/// Ingests folders into the span index: find files → load → chunk (with exact token counts) → embed → write.
+/// Re-ingesting is idempotent by content hash and chunking settings; each batch of files is one transaction,
+/// and a bad file is skipped with a reason without stopping the run.
+/// </summary>
+public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbeddingGenerator<string, Embedding<float>> embedder)
+{
+    /// <summary>Ingests every root folder (or single file) in <paramref name="roots"/> on a worker thread.</summary>
+    public Task<IngestReport> IngestAsync(
+        IReadOnlyList<string> roots, IngestOptions options, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Ingest(roots, options, progress, cancellationToken), cancellationToken);
+
+    /// <summary>Ingests every root folder (or single file) in <paramref name="roots"/>.</summary>
+    public IngestReport Ingest(
+        IReadOnlyList<string> roots, IngestOptions options, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options.Chunking.Validate();
+        var clock = Stopwatch.StartNew();
+        var chunker = new Chunker(tokenizer, options.Chunking);
+        var reader = new IndexReader(store);
+        var files = SourceFinder.Find(roots, options.Corpus);
+        var stored = files.Select(f => f.Corpus).Distinct().ToDictionary(c => c, reader.Artifacts, StringComparer.Ordinal);
+        var tally = new Tally();
+        var skipped = new List<SkippedFile>();
+        int done = 0;
+
+        foreach (var batch in files.Chunk(Math.Max(1, options.BatchSize)))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report(new IngestProgress(done, files.Count, batch[0].RelativePath));
+            var prepared = new List<(PreparedArtifact Artifact, StoredArtifact? Previous)>();
+            foreach (var (loaded, chunks, vectors) in Prepare(batch, options, stored, chunker, cancellationToken))
+            {
+                var previous = stored[loaded.File.Corpus].GetValueOrDefault(loaded.File.RelativePath);
+                tally.Seen(loaded.File);
+                if (loaded.SkipReason is not null)
+                {
+                    skipped.Add(new SkippedFile(Display(loaded.File), loaded.SkipReason));
+                    tally.Unsee(loaded.File);
+                }
+                else if (loaded.Content is null)
+                {
+                    tally.Unchanged++;
+                }
+                else
+                {
+                    prepared.Add((new PreparedArtifact(loaded.File.Corpus, loaded.File.RelativePath, loaded.Kind!.Value, loaded.ContentHash,
+                        chunker.Options.Fingerprint, loaded.Content, loaded.Bytes, chunks!, vectors!), previous));
+                }
+
+                tally.BytesRead += loaded.Bytes;
+            }
+
+            Write(prepared, tally);
+            done += batch.Length;
+        }
+
+        int removed = options.Prune ? Prune(stored, tally) : 0;
+        progress?.Report(new IngestProgress(files.Count, files.Count, string.Empty));
+
+        var (spans, tokens) = tally.Totals(reader);
+        return new IngestReport(tally.SeenCount, spans, tokens, tally.Added, tally.Updated, tally.Unchanged, removed, skipped.Count,
+            skipped.OrderBy(s => s.Path, StringComparer.Ordinal).ToList(), clock.ElapsedMilliseconds, tally.BytesRead);
+    }
+
+    /// <summary>Load → chunk → embed for a batch, in parallel but in file order.</summary>
+    private IEnumerable<(LoadedSource Loaded, IReadOnlyList<Chunk>? Chunks, IReadOnlyList<float[]>? Vectors)> Prepare(
+        SourceFile[] batch, IngestOptions options, Dictionary<string, Dictionary<string, StoredArtifact>> stored, Chunker chunker,
+        CancellationToken cancellationToken) =>
+        batch
+            .AsParallel().AsOrdered().WithCancellation(cancellationToken)
+            .Select(f => SourceLoader.Load(f, options.MaxFileBytes, hash =>
+                stored[f.Corpus].TryGetValue(f.RelativePath, out var s) && s.ContentHash == hash && s.Chunking == chunker.Options.Fingerprint))
+            .Select(loaded =>
+            {
+                if (loaded.Content is null)
+                {
+                    return (loaded, (IReadOnlyList<Chunk>?)null, (IReadOnlyList<float[]>?)null);
+                }
+
+                var chunks = chunker.Split(loaded.Content, loaded.Kind!.Value);
+                return (loaded, chunks, Embed(chunks, cancellationToken));
+            });
+
+    private IReadOnlyList<float[]> Embed(IReadOnlyList<Chunk> chunks, CancellationToken cancellationToken)
+    {
+        // The heading trail gives a section's spans the words of its title, which the body often omits.
+        var inputs = chunks.Select(c => c.Heading.Length == 0 ? c.Text : c.Heading + "\n" + c.Text).ToList();
+        // The embedders we ship are synchronous; a remote one would be better called in batches outside PLINQ.
+        var embeddings = embedder.GenerateAsync(inputs, cancellationToken: cancellationToken).GetAwaiter().GetResult();
+        return embeddings.Select(e => e.Vector.ToArray()).ToList();
+    }
+
+    private void Write(List<(PreparedArtifact Artifact, StoredArtifact? Previous)> prepared, Tally tally)
+    {
+        if (prepared.Count == 0)
+        {
+            return;
+        }
+
+        using var connection = store.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        using (var writer = new SpanIndexWriter(connection, transaction))
+        {
+            foreach (var (artifact, previous) in prepared)
+            {
+                writer.Write(artifact, previous);
+            }
+        }
+
+        BumpGeneration(connection, transaction);
+        transaction.Commit();
+        tally.Added += prepared.Count(p => p.Previous is null);
+        tally.Updated += prepared.Count(p => p.Previous is not null);
+    }
+
+    private int Prune(Dictionary<string, Dictionary<string, StoredArtifact>> stored, Tally tally)
+    {
+        var gone = stored
+            .SelectMany(corpus => corpus.Value.Where(a => !tally.WasFound(corpus.Key, a.Key)).Select(a => a.Value.Id))
+            .ToList();
+        if (gone.Count == 0)
+        {
+            return 0;
+        }
+
+        using var connection = store.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        using (var writer = new SpanIndexWriter(connection, transaction))
+        {
+            foreach (var id in gone)
+            {
+                writer.Delete(id);
+            }
+        }
+
+        BumpGeneration(connection, transaction);
+        transaction.Commit();
+        return gone.Count;
+    }
+
+    private static void BumpGeneration(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction) =>
+        IndexStore.Execute(connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'", transaction);
+
+    private static string Display(SourceFile file) => $"{file.Corpus}/{file.RelativePath}";
+
+    /// <summary>Running counts of one ingest run.</summary>
+    private sealed class Tally
+    {
+        private readonly HashSet<(string Corpus, string Path)> _seen = [];
+        private readonly HashSet<(string Corpus, string Path)> _found = [];
+
+        public int Added { get; set; }
+
+        public int Updated { get; set; }
+
+        public int Unchanged { get; set; }
+
+        public long BytesRead { get; set; }
+
+        public int SeenCount => _seen.Count;
+
+        public void Seen(SourceFile file)
+        {
+            _seen.Add((file.Corpus, file.RelativePath));
+            _found.Add((file.Corpus, file.RelativePath));
+        }
+
+        // A skipped file still exists, so pruning keeps what was stored for it; it just is not counted as ingested.
+        public void Unsee(SourceFile file) => _seen.Remove((file.Corpus, file.RelativePath));
+
+        public bool WasFound(string corpus, string path) => _found.Contains((corpus, path));
+
+        public (long Spans, long Tokens) Totals(IndexReader reader)
+        {
+            long spans = 0, tokens = 0;
+            foreach (var corpus in _seen.Select(s => s.Corpus).Distinct())
+            {
+                foreach (var (path, totals) in reader.SpanTotals(corpus))
+                {
+                    if (_seen.Contains((corpus, path)))
+                    {
+                        spans += totals.Spans;
+                        tokens += totals.Tokens;
+                    }
+                }
+            }
+
+            return (spans, tokens);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using ContextCompiler.Core.Embedding;
+using ContextCompiler.Storage.Assets;
+using ContextCompiler.Storage.Index;
+using ContextCompiler.Storage.Ingest;
+
+namespace ContextCompiler.Storage.Tests;
+
+/// <summary>A real SQLite index file (with vec0) and a source folder in a fresh temporary directory.</summary>
+public sealed class TempIndex : IDisposable
+{
+    public TempIndex()
+    {
+        Root = Directory.CreateTempSubdirectory("contextc-test-").FullName;
+        Sources = Directory.CreateDirectory(Path.Combine(Root, "docs")).FullName;
+        DatabasePath = Path.Combine(Root, "index.db");
+        Store = IndexStore.Open(DatabasePath, Assets.Vec0Path, Model);
+    }
+
+    public static OfflineAssets Assets => OfflineAssets.Default;
+
+    public static EmbeddingModel Model => new(GloveSifEmbedder.ModelId, Assets.Embedder.Dimensions);
+
+    public string Root { get; }
+
+    public string Sources { get; }
+
+    public string DatabasePath { get; }
+
+    public IndexStore Store { get; }
+
+    public CorpusIngestor Ingestor => new(Store, Assets.Tokenizer(), Assets.Embedder);
+
+    public string Write(string relativePath, string content)
+    {
+        var path = Path.Combine(Sources, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    public string WriteBytes(string relativePath, byte[] content)
+    {
+        var path = Path.Combine(Sources, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, content);
+        return path;
+    }
+
+    public Task<IngestReport> IngestAsync(IngestOptions? options = null) =>
+        Ingestor.IngestAsync([Sources], options ?? new IngestOptions());
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless; failing the test for it would hide the real result.
+        }
+    }
+}
