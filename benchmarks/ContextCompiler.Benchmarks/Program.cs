@@ -1,4 +1,14 @@
 using BenchmarkDotNet.Running;
+using ContextCompiler.Benchmarks;
 
-// Run with: dotnet run -c Release --project benchmarks/ContextCompiler.Benchmarks -- --filter '*'
+// Quick Stopwatch measurements (ingest, tokenizer, embedder, query floors, compile latency), printed as Markdown:
+//   dotnet run -c Release --project benchmarks/ContextCompiler.Benchmarks -- quick [--spans 100000]
+// BenchmarkDotNet for everything else, for example:
+//   dotnet run -c Release --project benchmarks/ContextCompiler.Benchmarks -- --filter '*'
+if (args.Length > 0 && string.Equals(args[0], "quick", StringComparison.OrdinalIgnoreCase))
+{
+    return QuickMeasurements.Run(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

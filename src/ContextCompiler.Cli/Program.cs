@@ -4,6 +4,7 @@ using ContextCompiler.Cli.Commands;
 var root = new RootCommand("contextc: compiles token-budgeted, cited working sets from a SQLite span index.")
 {
     IngestCommand.Create(),
+    CompileCommand.Create(),
     ExportCommand.Create(),
     StatsCommand.Create(),
 };

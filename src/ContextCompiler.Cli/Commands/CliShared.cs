@@ -16,6 +16,8 @@ internal static class CliShared
     {
         // Spans hold code and HTML; escaping < > & ' would make exported text unreadable.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
     public static Option<string> DatabaseOption() => new("--db")

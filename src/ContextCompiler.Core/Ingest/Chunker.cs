@@ -52,7 +52,8 @@ public sealed class Chunker
             bool headingOnly = false;
             foreach (var block in blocks)
             {
-                if (block.IsHeading && start >= 0)
+                // A heading opens a span, unless the open span holds only headings (a title right above a section).
+                if (block.IsHeading && start >= 0 && !headingOnly)
                 {
                     Emit(start, end);
                     start = -1;

@@ -24,7 +24,7 @@ internal sealed class BpeRanks
         public ulong Prefix;
         /// <summary>rank &lt;&lt; 8 | length; 0 marks an empty slot (no token is empty).</summary>
         public int RankAndLength;
-        /// <summary>Offset in the blob of the bytes after the first eight.</summary>
+        /// <summary>Where the bytes after the first eight start in <c>_tails</c>.</summary>
         public int TailOffset;
     }
 
@@ -52,13 +52,9 @@ internal sealed class BpeRanks
     public static BpeRanks Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        byte[] data;
-        using (var copy = new MemoryStream())
-        {
-            stream.CopyTo(copy);
-            data = copy.ToArray();
-        }
-        var span = data.AsSpan();
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        ReadOnlySpan<byte> span = copy.GetBuffer().AsSpan(0, (int)copy.Length);
         if (span.Length < 12 || BinaryPrimitives.ReadInt32LittleEndian(span) != FileMagic)
         {
             throw new InvalidDataException("Not a BPE ranks file (bad magic); expected a *.tiktoken.bin produced by assets/prepare.mjs.");

@@ -76,9 +76,7 @@ public sealed class InMemoryVectorIndex(IndexStore store) : IVectorRetriever
 
     private static Snapshot Load(Microsoft.Data.Sqlite.SqliteConnection connection, long generation, int dims)
     {
-        using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();
-        command.Transaction = transaction;
         command.CommandText = """
             SELECT v.rowid, v.embedding, a.corpus, a.path, s.start_line
             FROM span_vectors v JOIN spans s ON s.id = v.rowid JOIN artifacts a ON a.id = s.artifact_id
@@ -99,9 +97,8 @@ public sealed class InMemoryVectorIndex(IndexStore store) : IVectorRetriever
             }
         }
 
-        // Read inside one transaction so the generation and the rows agree.
+        // A write that landed while reading leaves the copy marked stale, so the next search reloads it.
         long check = IndexStore.Generation(connection);
-        transaction.Commit();
         var keyArray = keys.ToArray();
         return new Snapshot(check == generation ? generation : -1, dims, matrix.ToArray(), keyArray,
             keyArray.Select((k, i) => (k.Id, i)).ToDictionary(x => x.Id, x => x.i));

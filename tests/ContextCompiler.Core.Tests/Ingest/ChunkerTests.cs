@@ -24,6 +24,14 @@ public sealed class ChunkerTests
     }
 
     [Fact]
+    public void A_title_directly_above_a_section_heading_stays_with_that_section()
+    {
+        var chunks = Chunker(max: 256).Split("# Title\n\n## 1. Overview\n\nBody text.\n", SourceKind.Markdown);
+        var chunk = Assert.Single(chunks);
+        Assert.Equal((1, 5), (chunk.StartLine, chunk.EndLine));
+    }
+
+    [Fact]
     public void A_heading_inside_a_code_fence_is_not_a_heading()
     {
         const string doc = "# Shell\n\n```sh\n# not a heading\necho hi\n```\n";

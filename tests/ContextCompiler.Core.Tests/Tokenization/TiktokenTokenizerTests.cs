@@ -138,6 +138,14 @@ public sealed class TiktokenTokenizerTests
     }
 
     [Fact]
+    public void A_truncated_ranks_file_is_rejected()
+    {
+        var bytes = File.ReadAllBytes(TestAssets.PathOf("cl100k_base.tiktoken.bin"));
+        using var stream = new MemoryStream(bytes, 0, bytes.Length - 10);
+        Assert.Throws<InvalidDataException>(() => TiktokenTokenizer.Load(stream, TiktokenTokenizer.Cl100kBase));
+    }
+
+    [Fact]
     public void Names_and_asset_files_follow_the_encoding()
     {
         Assert.Equal("o200k_base", TestAssets.Tokenizer().Name);

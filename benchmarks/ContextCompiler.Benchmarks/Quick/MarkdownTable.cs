@@ -1,0 +1,53 @@
+using System.Text;
+
+namespace ContextCompiler.Benchmarks.Quick;
+
+/// <summary>A GitHub-flavoured Markdown table; columns after the first are right-aligned (they hold numbers).</summary>
+internal sealed class MarkdownTable(params string[] headers)
+{
+    private readonly List<string[]> _rows = [];
+
+    public MarkdownTable Row(params object[] cells)
+    {
+        if (cells.Length != headers.Length)
+        {
+            throw new ArgumentException($"Expected {headers.Length} cells, got {cells.Length}.", nameof(cells));
+        }
+
+        _rows.Add(cells.Select(Format).ToArray());
+        return this;
+    }
+
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        text.Append("| ").AppendJoin(" | ", headers).AppendLine(" |");
+        text.Append("|").AppendJoin("|", headers.Select((_, i) => i == 0 ? "---" : "---:")).AppendLine("|");
+        foreach (var row in _rows)
+        {
+            text.Append("| ").AppendJoin(" | ", row.Select(c => c.Replace("|", "\\|", StringComparison.Ordinal))).AppendLine(" |");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Numbers with three significant-ish digits: 1234 → "1,234", 12.3456 → "12.35", 0.01234 → "0.0123".</summary>
+    public static string Number(double value) => value switch
+    {
+        double.NaN => "n/a",
+        _ when Math.Abs(value) >= 1000 => value.ToString("N0"),
+        _ when Math.Abs(value) >= 100 => value.ToString("F1"),
+        _ when Math.Abs(value) >= 1 => value.ToString("F2"),
+        _ when value == 0 => "0",
+        _ => value.ToString("G3"),
+    };
+
+    private static string Format(object cell) => cell switch
+    {
+        double d => Number(d),
+        float f => Number(f),
+        int i => i.ToString("N0"),
+        long l => l.ToString("N0"),
+        _ => cell.ToString() ?? string.Empty,
+    };
+}

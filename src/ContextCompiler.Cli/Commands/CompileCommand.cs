@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Text.Json;
+using ContextCompiler.Core.Compile;
+using ContextCompiler.Core.Retrieve;
+using ContextCompiler.Storage.Assets;
+using ContextCompiler.Storage.Retrieve;
+
+namespace ContextCompiler.Cli.Commands;
+
+/// <summary>
+/// <c>contextc compile "QUERY" [--budget N] [--json] [--explain]</c>, or in batch
+/// <c>contextc compile --queries FILE --budget N --jsonl</c>.
+/// </summary>
+internal static class CompileCommand
+{
+    public static Command Create()
+    {
+        var query = new Argument<string?>("QUERY") { Description = "What the context is for.", Arity = ArgumentArity.ZeroOrOne };
+        var budget = new Option<int>("--budget") { Description = "Token budget of the whole rendered working set.", DefaultValueFactory = _ => 1000 };
+        var db = CliShared.DatabaseOption();
+        var json = CliShared.JsonOption("Print the WorkingSet as JSON.");
+        var explain = new Option<bool>("--explain") { Description = "Include every candidate's fate and each stage's timing." };
+        var queries = new Option<string?>("--queries") { Description = "A file with one query per line (batch mode)." };
+        var jsonl = new Option<bool>("--jsonl") { Description = "With --queries: one WorkingSet JSON per line." };
+        var corpus = new Option<string?>("--corpus") { Description = "Only retrieve from this corpus." };
+        var prefix = new Option<string?>("--path-prefix") { Description = "Only retrieve from paths starting with this." };
+        var set = new Option<string[]>("--set") { Description = $"Override a compiler option: key=value ({string.Join(", ", CompilerOptionsParser.Keys)}).", AllowMultipleArgumentsPerToken = false };
+
+        var command = new Command("compile", "Compile a query into a cited working set within a token budget.")
+        {
+            query, budget, db, json, explain, queries, jsonl, corpus, prefix, set,
+        };
+        command.SetAction((result, _) => CliShared.Run(async () =>
+        {
+            var path = result.GetValue(db)!;
+            if (!File.Exists(path))
+            {
+                throw new FileNotFoundException($"No index at {path}; run 'contextc ingest' first.");
+            }
+
+            var options = CompilerOptionsParser.Apply(new CompilerOptions(), result.GetValue(set) ?? []);
+            var filter = new RetrievalFilter(result.GetValue(corpus), result.GetValue(prefix));
+            var compiler = CompilerFactory.Create(CliShared.OpenStore(path), OfflineAssets.Default);
+            int tokens = result.GetValue(budget);
+            bool withExplain = result.GetValue(explain);
+
+            if (result.GetValue(queries) is { } file)
+            {
+                if (!result.GetValue(jsonl))
+                {
+                    throw new ArgumentException("Batch mode prints JSON lines; add --jsonl.");
+                }
+
+                await using var output = new StreamWriter(Console.OpenStandardOutput()) { NewLine = "\n" };
+                foreach (var line in await File.ReadAllLinesAsync(file))
+                {
+                    if (!string.IsNullOrWhiteSpace(line))
+                    {
+                        var set1 = compiler.Compile(new CompileRequest(line.Trim(), tokens, filter, options, withExplain));
+                        await output.WriteLineAsync(JsonSerializer.Serialize(set1, CliShared.Json));
+                    }
+                }
+
+                return 0;
+            }
+
+            var text = result.GetValue(query);
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                throw new ArgumentException("Give a QUERY, or --queries FILE --jsonl.");
+            }
+
+            var workingSet = compiler.Compile(new CompileRequest(text, tokens, filter, options, withExplain));
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(workingSet, CliShared.Json));
+                return 0;
+            }
+
+            Console.WriteLine(workingSet.Text);
+            await Console.Error.WriteLineAsync(
+                $"-- {workingSet.TokenCount}/{workingSet.Budget} tokens ({workingSet.Utilization:P0}), {workingSet.Citations.Count} citations, " +
+                $"context {workingSet.Manifest.ContextHash[..12]}{(workingSet.Reason is null ? string.Empty : ": " + workingSet.Reason)}");
+            if (workingSet.Explain is { } details)
+            {
+                foreach (var c in details.Candidates)
+                {
+                    await Console.Error.WriteLineAsync($"   {c.Outcome,-8} {c.FusedScore,8:F4} {c.Corpus}/{c.Path}:L{c.StartLine}-L{c.EndLine} {c.Reason} {c.Detail}");
+                }
+
+                await Console.Error.WriteLineAsync("   " + string.Join(", ", details.Timings.Select(t => $"{t.Stage} {t.Milliseconds:F2} ms")));
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,36 @@
+using ContextCompiler.Core.Compile;
+using ContextCompiler.Storage.Ingest;
+using ContextCompiler.Storage.Retrieve;
+
+namespace ContextCompiler.Storage.Tests.Compile;
+
+/// <summary>The real default corpus, ingested once into a temporary index shared by a test class.</summary>
+public sealed class SqliteDocsIndex : IDisposable
+{
+    public SqliteDocsIndex()
+    {
+        Index = new TempIndex();
+        CorpusFolder = Path.Combine(RepositoryRoot(), "corpora", "sqlite-docs");
+        Index.Ingestor.Ingest([CorpusFolder], new IngestOptions());
+        Compiler = CompilerFactory.Create(Index.Store, TempIndex.Assets);
+    }
+
+    public TempIndex Index { get; }
+
+    public string CorpusFolder { get; }
+
+    public WorkingSetCompiler Compiler { get; }
+
+    public static string RepositoryRoot()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "ContextCompiler.sln")))
+        {
+            folder = folder.Parent;
+        }
+
+        return folder?.FullName ?? throw new InvalidOperationException("Cannot find the repository root above " + AppContext.BaseDirectory);
+    }
+
+    public void Dispose() => Index.Dispose();
+}

@@ -1,0 +1,196 @@
+using ContextCompiler.Core.Compile;
+using ContextCompiler.Core.Pack;
+using ContextCompiler.Core.Retrieve;
+using ContextCompiler.Storage.Ingest;
+using ContextCompiler.Storage.Retrieve;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace ContextCompiler.Storage.Tests.Compile;
+
+public sealed class WorkingSetCompilerTests(SqliteDocsIndex docs) : IClassFixture<SqliteDocsIndex>
+{
+    private static readonly string[] Questions =
+    [
+        "How do I turn on write-ahead logging?",
+        "what happens when the database is locked and another connection waits",
+        "upsert on conflict do update",
+        "sqlite3_busy_timeout zero",
+        "How are dates stored? Is there a datetime type?",
+        "window functions over partition",
+        "vacuum into a new file",
+        "foreign key constraints are not enforced",
+        "FTS5 tokenizer porter",
+        "<|endoftext|> 😀 日本語 weird query ''' \"\"\" ***",
+    ];
+
+    private static WorkingSet Compile(SqliteDocsIndex docs, string query, int budget, CompilerOptions? options = null, bool explain = false) =>
+        docs.Compiler.Compile(new CompileRequest(query, budget, Options: options, Explain: explain));
+
+    [Fact]
+    public void Property_the_text_has_exactly_token_count_tokens_and_never_exceeds_the_budget()
+    {
+        var tokenizer = TempIndex.Assets.Tokenizer();
+        var gen = from q in Gen.Elements(Questions)
+                  from budget in Gen.Choose(1, 8000)
+                  from order in Gen.Elements(WorkingSetOrder.Score, WorkingSetOrder.Document)
+                  select (q, budget, order);
+        Prop.ForAll(gen.ToArbitrary(), input =>
+        {
+            var set = Compile(docs, input.q, input.budget, new CompilerOptions { Order = input.order });
+            return set.TokenCount <= input.budget
+                && tokenizer.CountTokens(set.Text) == set.TokenCount
+                && set.Citations.Sum(c => c.Tokens) == set.TokenCount;
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Theory]
+    [InlineData(250)]
+    [InlineData(1000)]
+    [InlineData(4000)]
+    public void Every_citation_matches_its_file_and_is_rendered_under_its_header(int budget)
+    {
+        foreach (var question in Questions)
+        {
+            var set = Compile(docs, question, budget);
+            foreach (var citation in set.Citations)
+            {
+                var lines = File.ReadAllLines(Path.Combine(docs.CorpusFolder, citation.Path));
+                var text = string.Join("\n", lines[(citation.StartLine - 1)..citation.EndLine]);
+                var header = $"[{citation.N}] {citation.Corpus}/{citation.Path}:L{citation.StartLine}-L{citation.EndLine}\n";
+                Assert.Contains(header + text, set.Text);
+            }
+        }
+    }
+
+    [Fact]
+    public void Truncated_citations_are_prefixes_of_a_stored_span()
+    {
+        var truncated = Questions
+            .SelectMany(q => new[] { 120, 200, 300, 450 }.Select(b => Compile(docs, q, b)))
+            .SelectMany(s => s.Citations.Where(c => c.Truncated))
+            .ToList();
+        Assert.NotEmpty(truncated);
+        var spans = new Storage.Index.IndexReader(docs.Index.Store).ExportSpans().ToList();
+        Assert.All(truncated, c => Assert.Contains(spans, s =>
+            s.Path == c.Path && s.StartLine == c.StartLine && s.EndLine > c.EndLine));
+    }
+
+    [Fact]
+    public void The_same_query_gives_the_same_context_hash_also_after_reingesting_elsewhere()
+    {
+        var first = Compile(docs, Questions[0], 1000);
+        Assert.Equal(first.Manifest.ContextHash, Compile(docs, Questions[0], 1000).Manifest.ContextHash);
+
+        // A second index whose row ids are all shifted by another corpus ingested first.
+        using var other = new TempIndex();
+        other.Write("zzz.md", "# Unrelated\n\nNothing about journals here.\n");
+        other.Ingestor.Ingest([other.Sources], new IngestOptions { Corpus = "aaa-other" });
+        other.Ingestor.Ingest([docs.CorpusFolder], new IngestOptions());
+        var again = CompilerFactory.Create(other.Store, TempIndex.Assets)
+            .Compile(new CompileRequest(Questions[0], 1000, new RetrievalFilter(Corpus: "sqlite-docs")));
+
+        Assert.Equal(first.Text, again.Text);
+        Assert.Equal(first.Manifest.ContextHash, again.Manifest.ContextHash);
+    }
+
+    [Fact]
+    public void Explain_accounts_for_every_candidate_of_both_retrievers()
+    {
+        var options = new CompilerOptions { MmrLambda = 0.5 };
+        var set = Compile(docs, Questions[1], 600, options, explain: true);
+        var explain = Assert.IsType<Explain>(set.Explain);
+        var lexical = new Fts5LexicalRetriever(docs.Index.Store).Search(Questions[1], new RetrievalFilter(), options.Candidates, options.LexicalWeights);
+        var found = lexical.Select(h => (h.Key.Path, h.Key.StartLine)).ToHashSet();
+        Assert.All(found, f => Assert.Contains(explain.Candidates, c => (c.Path, c.StartLine) == f));
+        Assert.All(explain.Candidates, c =>
+        {
+            Assert.Contains(c.Outcome, new[] { "included", "merged", "dropped" });
+            Assert.Equal(c.Outcome == "dropped", c.Reason is not null);
+        });
+        Assert.Equal(set.Citations.Count, explain.Candidates.Count(c => c.Outcome == "included"));
+        Assert.Contains(explain.Candidates, c => c.Reason == "over budget");
+        Assert.Contains(explain.Timings, t => t.Stage == "pack");
+    }
+
+    [Fact]
+    public void A_budget_too_small_for_any_header_gives_an_empty_set_with_a_reason()
+    {
+        var set = Compile(docs, Questions[0], 5);
+        Assert.Empty(set.Citations);
+        Assert.Equal(string.Empty, set.Text);
+        Assert.Equal(0, set.TokenCount);
+        Assert.Contains("too small", set.Reason);
+    }
+
+    [Fact]
+    public void A_query_matching_nothing_gives_an_empty_set_with_a_reason()
+    {
+        var set = Compile(docs, "qqqzzzxx", 1000, new CompilerOptions { VectorWeight = 0 });
+        Assert.Empty(set.Citations);
+        Assert.Equal("no span matched the query", set.Reason);
+    }
+
+    [Fact]
+    public void Document_order_sorts_by_path_then_line()
+    {
+        var set = Compile(docs, Questions[0], 2000, new CompilerOptions { Order = WorkingSetOrder.Document });
+        var keys = set.Citations.Select(c => (c.Path, c.StartLine)).ToList();
+        Assert.Equal(keys.OrderBy(k => k.Path, StringComparer.Ordinal).ThenBy(k => k.StartLine), keys);
+        Assert.True(keys.Count > 2);
+    }
+
+    [Fact]
+    public void Score_order_is_best_first()
+    {
+        var set = Compile(docs, Questions[2], 2000);
+        Assert.Equal(set.Citations.Select(c => c.Score).OrderByDescending(s => s), set.Citations.Select(c => c.Score));
+    }
+
+    [Fact]
+    public void Filters_restrict_retrieval_to_a_path_prefix()
+    {
+        var set = docs.Compiler.Compile(new CompileRequest("busy handler timeout", 2000, new RetrievalFilter("sqlite-docs", "c3ref/")));
+        Assert.NotEmpty(set.Citations);
+        Assert.All(set.Citations, c => Assert.StartsWith("c3ref/", c.Path));
+        var none = docs.Compiler.Compile(new CompileRequest("busy handler timeout", 2000, new RetrievalFilter("no-such-corpus")));
+        Assert.Empty(none.Citations);
+    }
+
+    [Fact]
+    public void Overlapping_or_adjacent_spans_are_merged_and_no_line_is_cited_twice()
+    {
+        foreach (var question in Questions)
+        {
+            var set = Compile(docs, question, 4000);
+            foreach (var group in set.Citations.GroupBy(c => c.Path))
+            {
+                var ranges = group.OrderBy(c => c.StartLine).ToList();
+                for (int i = 1; i < ranges.Count; i++)
+                {
+                    Assert.True(ranges[i].StartLine > ranges[i - 1].EndLine + 1, $"{group.Key}: L{ranges[i - 1].StartLine}-L{ranges[i - 1].EndLine} and L{ranges[i].StartLine}-L{ranges[i].EndLine} touch");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void The_manifest_records_tokenizer_model_index_version_and_config()
+    {
+        var options = new CompilerOptions { VectorWeight = 0.2, MmrLambda = 0.8 };
+        var set = Compile(docs, Questions[0], 500, options);
+        Assert.Equal("o200k_base", set.Manifest.Tokenizer);
+        Assert.Equal(TempIndex.Model.Id, set.Manifest.EmbeddingModel);
+        Assert.Contains("schema", set.Manifest.IndexVersion);
+        Assert.Equal(options, set.Manifest.Config);
+        Assert.Equal(64, set.Manifest.ContextHash.Length);
+    }
+
+    [Fact]
+    public void Invalid_requests_are_rejected_with_a_clear_message()
+    {
+        Assert.Contains("empty", Assert.Throws<ArgumentException>(() => Compile(docs, "  ", 100)).Message);
+        Assert.Contains("at least 1", Assert.Throws<ArgumentException>(() => Compile(docs, "wal", 0)).Message);
+        Assert.Contains("mmrLambda", Assert.Throws<ArgumentException>(() => Compile(docs, "wal", 100, new CompilerOptions { MmrLambda = 2 })).Message);
+    }
+}
