@@ -1,0 +1,40 @@
+// Checks working sets printed by `contextc compile --queries FILE --budget N --jsonl` against an independent
+// tokenizer (js-tiktoken@1.0.21, o200k_base) and a labelled question set:
+//   node benchmarks/tools/check-working-sets.mjs QUESTIONS.jsonl WORKING_SETS.jsonl BUDGET
+// Prints one JSON line: how many sets exceed the budget, token-count mismatches, and page hit rate.
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const [questionsFile, setsFile, budgetText] = process.argv.slice(2);
+if (!questionsFile || !setsFile || !budgetText) {
+  console.error("usage: check-working-sets.mjs QUESTIONS.jsonl WORKING_SETS.jsonl BUDGET");
+  process.exit(2);
+}
+
+const dir = path.join(os.tmpdir(), "contextc-js-tiktoken-1.0.21");
+if (!fs.existsSync(path.join(dir, "node_modules", "js-tiktoken"))) {
+  execFileSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--prefix", dir, "js-tiktoken@1.0.21"], { stdio: "ignore" });
+}
+const lite = await import(pathToFileURL(path.join(dir, "node_modules", "js-tiktoken", "dist", "lite.js")).href);
+const ranks = await import(pathToFileURL(path.join(dir, "node_modules", "js-tiktoken", "dist", "ranks", "o200k_base.js")).href);
+const enc = new lite.Tiktoken(ranks.default);
+
+const questions = fs.readFileSync(questionsFile, "utf8").split("\n").filter(Boolean).map(JSON.parse);
+const sets = fs.readFileSync(setsFile, "utf8").split("\n").filter(Boolean).map(JSON.parse);
+if (questions.length !== sets.length) throw new Error(`${questions.length} questions but ${sets.length} working sets`);
+
+const budget = Number(budgetText);
+let over = 0, mismatched = 0, hits = 0, used = 0;
+questions.forEach((q, i) => {
+  const set = sets[i];
+  const count = enc.encode(set.text, [], []).length;
+  if (count > budget) over++;
+  if (count !== set.tokenCount) mismatched++;
+  used += count / budget;
+  const cited = new Set(set.citations.map((c) => `${c.corpus}/${c.path}`));
+  if (q.relevant.some((r) => cited.has(r))) hits++;
+});
+console.log(JSON.stringify({ budget, questions: questions.length, overBudget: over, countMismatches: mismatched, pageHits: hits, hitRate: +(hits / questions.length).toFixed(3), meanUtilization: +(used / questions.length).toFixed(3) }));
