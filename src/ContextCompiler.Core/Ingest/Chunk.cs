@@ -17,7 +17,7 @@ public sealed record ChunkingOptions
     public int OverlapTokens { get; init; }
 
     /// <summary>A stable string identifying these options and the chunker's version.</summary>
-    public string Fingerprint => $"chunker-v1;max={MaxTokens};overlap={OverlapTokens}";
+    public string Fingerprint => $"chunker-v2;max={MaxTokens};overlap={OverlapTokens}";
 
     /// <summary>Throws when the options cannot produce spans.</summary>
     public void Validate()
