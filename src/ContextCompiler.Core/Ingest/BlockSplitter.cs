@@ -64,33 +64,14 @@ internal static class BlockSplitter
     }
 
     /// <summary>Blank-line separated blocks, also cut before top-level declarations.</summary>
-    public static List<Block> Code(LineIndex lines)
-    {
-        var blocks = new List<Block>();
-        int start = -1;
-        for (int i = 0; i < lines.Count; i++)
-        {
-            if (lines.IsBlank(i))
-            {
-                Close(blocks, ref start, i - 1);
-            }
-            else if (start < 0)
-            {
-                start = i;
-            }
-            else if (StartsDeclaration(lines.Line(i)) && !IsPreamble(lines.Line(i - 1)) || EndsTopLevelBlock(lines.Line(i - 1)))
-            {
-                Close(blocks, ref start, i - 1);
-                start = i;
-            }
-        }
-
-        Close(blocks, ref start, lines.Count - 1);
-        return blocks;
-    }
+    public static List<Block> Code(LineIndex lines) =>
+        BlankSeparated(lines, i => StartsDeclaration(lines.Line(i)) && !IsPreamble(lines.Line(i - 1)) || EndsTopLevelBlock(lines.Line(i - 1)));
 
     /// <summary>Blank-line separated paragraphs.</summary>
-    public static List<Block> Paragraphs(LineIndex lines)
+    public static List<Block> Paragraphs(LineIndex lines) => BlankSeparated(lines, _ => false);
+
+    // Blocks end at blank lines, and also before any line for which startsBlock is true.
+    private static List<Block> BlankSeparated(LineIndex lines, Func<int, bool> startsBlock)
     {
         var blocks = new List<Block>();
         int start = -1;
@@ -102,6 +83,11 @@ internal static class BlockSplitter
             }
             else if (start < 0)
             {
+                start = i;
+            }
+            else if (startsBlock(i))
+            {
+                Close(blocks, ref start, i - 1);
                 start = i;
             }
         }
