@@ -27,7 +27,7 @@ const sets = fs.readFileSync(setsFile, "utf8").split("\n").filter(Boolean).map(J
 if (questions.length !== sets.length) throw new Error(`${questions.length} questions but ${sets.length} working sets`);
 
 const budget = Number(budgetText);
-let over = 0, mismatched = 0, hits = 0, used = 0;
+let over = 0, mismatched = 0, hits = 0, used = 0, reciprocal = 0;
 questions.forEach((q, i) => {
   const set = sets[i];
   const count = enc.encode(set.text, [], []).length;
@@ -36,5 +36,8 @@ questions.forEach((q, i) => {
   used += count / budget;
   const cited = new Set(set.citations.map((c) => `${c.corpus}/${c.path}`));
   if (q.relevant.some((r) => cited.has(r))) hits++;
+  // Reciprocal rank of the first citation from a relevant page, citations taken in their rendered order.
+  const first = set.citations.findIndex((c) => q.relevant.includes(`${c.corpus}/${c.path}`));
+  if (first >= 0) reciprocal += 1 / (first + 1);
 });
-console.log(JSON.stringify({ budget, questions: questions.length, overBudget: over, countMismatches: mismatched, pageHits: hits, hitRate: +(hits / questions.length).toFixed(3), meanUtilization: +(used / questions.length).toFixed(3) }));
+console.log(JSON.stringify({ budget, questions: questions.length, overBudget: over, countMismatches: mismatched, pageHits: hits, hitRate: +(hits / questions.length).toFixed(3), meanUtilization: +(used / questions.length).toFixed(3), citationMrr: +(reciprocal / questions.length).toFixed(3) }));
