@@ -17,9 +17,9 @@ internal static class SyntheticIndex
     /// <summary>What was built.</summary>
     public sealed record Built(IndexStore Store, int Spans, int Artifacts, int Copies, TimeSpan Elapsed, long FileBytes);
 
-    private sealed record SourceSpan(int Ordinal, int StartLine, int EndLine, string Heading, string Text, int Tokens, byte[] Vector);
+    internal sealed record SourceSpan(int Ordinal, int StartLine, int EndLine, string Heading, string Text, int Tokens, byte[] Vector);
 
-    private sealed record SourceArtifact(string Path, string Kind, string ContentHash, string Chunking, string Content, long Bytes, List<SourceSpan> Spans);
+    internal sealed record SourceArtifact(string Path, string Kind, string ContentHash, string Chunking, string Content, long Bytes, List<SourceSpan> Spans);
 
     /// <summary>Copies of the real index's content in memory, read once and replicated into any number of synthetic indexes.</summary>
     public sealed class Source
