@@ -21,6 +21,12 @@ public sealed record CompilerOptions
     /// <summary>Candidates taken from each retriever.</summary>
     public int Candidates { get; init; } = 40;
 
+    /// <summary>The lexical retriever: "bm25" (in-memory BM25F, tunable) or "fts5" (SQLite's bm25()).</summary>
+    public string Lexical { get; init; } = "bm25";
+
+    /// <summary>BM25 k1 and b (the "bm25" retriever only); 1.5 and 0.75 were best on the SQLite-docs dev questions.</summary>
+    public Bm25Parameters Bm25 { get; init; } = new(K1: 1.5, B: 0.75);
+
     /// <summary>BM25 weights of the path, the heading trail and the body.</summary>
     public LexicalWeights LexicalWeights { get; init; } = new();
 
@@ -46,6 +52,8 @@ public sealed record CompilerOptions
     public void Validate()
     {
         Check(Fusion is "linear" or "rrf", $"fusion must be 'linear' or 'rrf', not '{Fusion}'");
+        Check(Lexical is "bm25" or "fts5", $"lexical must be 'bm25' or 'fts5', not '{Lexical}'");
+        Check(Bm25.K1 >= 0 && Bm25.B is >= 0 and <= 1, "bm25 k1 must be non-negative and b between 0 and 1");
         Check(VectorWeight is >= 0 and <= 1, "vectorWeight must be between 0 and 1");
         Check(RrfK >= 1, "rrfK must be at least 1");
         Check(Candidates is >= 1 and <= 1000, "candidates must be between 1 and 1000");

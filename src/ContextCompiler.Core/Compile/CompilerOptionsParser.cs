@@ -9,7 +9,7 @@ public static class CompilerOptionsParser
     /// <summary>The keys that <c>--set</c> understands.</summary>
     public static readonly IReadOnlyList<string> Keys =
     [
-        "fusion", "vectorWeight", "rrfK", "candidates", "titleWeight", "headingWeight", "bodyWeight", "minRelativeScore",
+        "lexical", "k1", "b", "fusion", "vectorWeight", "rrfK", "candidates", "titleWeight", "headingWeight", "bodyWeight", "minRelativeScore",
         "mmrLambda", "redundancyCutoff", "order", "allowTruncation", "minTruncatedTokens",
     ];
 
@@ -34,6 +34,9 @@ public static class CompilerOptionsParser
 
     private static CompilerOptions Apply(CompilerOptions o, string key, string value) => key switch
     {
+        "lexical" => o with { Lexical = value },
+        "k1" => o with { Bm25 = o.Bm25 with { K1 = Number(key, value) } },
+        "b" => o with { Bm25 = o.Bm25 with { B = Number(key, value) } },
         "fusion" => o with { Fusion = value },
         "vectorWeight" => o with { VectorWeight = Number(key, value) },
         "rrfK" => o with { RrfK = Integer(key, value) },

@@ -15,13 +15,15 @@ namespace ContextCompiler.Core.Compile;
 /// byte-identical text.
 /// </summary>
 public sealed class WorkingSetCompiler(
-    ILexicalRetriever lexical,
+    IEnumerable<ILexicalRetriever> lexical,
     IVectorRetriever vectors,
     ISpanCatalog catalog,
     Func<string, float[]> embed,
     ITokenizer tokenizer,
     Func<IndexIdentity> index)
 {
+    private readonly Dictionary<string, ILexicalRetriever> _lexical = lexical.ToDictionary(r => r.Name, StringComparer.Ordinal);
+
     /// <summary>Compiles <paramref name="request"/>; an impossible budget gives an empty set with a reason.</summary>
     /// <exception cref="ArgumentException">The query is blank, the budget below 1, or an option invalid.</exception>
     public WorkingSet Compile(CompileRequest request)
@@ -44,7 +46,9 @@ public sealed class WorkingSetCompiler(
         var timings = new List<StageTiming>();
         var clock = Stopwatch.StartNew();
 
-        var lexicalHits = options.VectorWeight < 1 ? lexical.Search(retrievalQuery, filter, options.Candidates, options.LexicalWeights) : [];
+        var lexicalHits = options.VectorWeight < 1
+            ? LexicalRetriever(options.Lexical).Search(new LexicalRequest(retrievalQuery, filter, options.Candidates, options.LexicalWeights, options.Bm25))
+            : [];
         Lap("retrieve.lexical");
         var vectorHits = options.VectorWeight > 0 ? vectors.Search(embed(retrievalQuery), filter, options.Candidates) : [];
         Lap("retrieve.vector");
@@ -81,6 +85,11 @@ public sealed class WorkingSetCompiler(
             clock.Restart();
         }
     }
+
+    private ILexicalRetriever LexicalRetriever(string name) =>
+        _lexical.TryGetValue(name, out var retriever)
+            ? retriever
+            : throw new ArgumentException($"No lexical retriever named '{name}'; known: {string.Join(", ", _lexical.Keys)}.");
 
     private static Explain ExplainOf(
         string lexicalQuery, List<Candidate> candidates, PackResult packed, List<DroppedCandidate> dropped, List<StageTiming> timings)

@@ -18,6 +18,9 @@ public static class QueryTerms
         "used", "want", "need", "way", "make", "one", "all", "s", "t", "don", "doesn", "isn", "not", "no",
     };
 
+    /// <summary>True for the common English function words that searches ignore.</summary>
+    public static bool IsStopWord(string lowerCaseWord) => StopWords.Contains(lowerCaseWord);
+
     /// <summary>The search terms of <paramref name="query"/>.</summary>
     public static IReadOnlyList<string> Of(string query)
     {

@@ -45,11 +45,18 @@ public sealed record SpanRecord(SpanKey Key, int EndLine, string Heading, string
     public long Id => Key.Id;
 }
 
+/// <summary>What a lexical retriever is asked for.</summary>
+/// <param name="Bm25">k1 and b; retrievers with fixed parameters (FTS5's bm25()) ignore them.</param>
+public sealed record LexicalRequest(string Query, RetrievalFilter Filter, int Limit, LexicalWeights Weights, Bm25Parameters Bm25);
+
 /// <summary>Full-text (BM25) search over span text, headings and paths.</summary>
 public interface ILexicalRetriever
 {
-    /// <summary>Up to <paramref name="limit"/> spans matching <paramref name="query"/>, best first.</summary>
-    IReadOnlyList<RankedSpan> Search(string query, RetrievalFilter filter, int limit, LexicalWeights weights);
+    /// <summary>The name options use to choose this retriever, for example "bm25" or "fts5".</summary>
+    string Name { get; }
+
+    /// <summary>Up to <see cref="LexicalRequest.Limit"/> spans matching the query, best first.</summary>
+    IReadOnlyList<RankedSpan> Search(LexicalRequest request);
 }
 
 /// <summary>Nearest-neighbour search over span embeddings.</summary>

@@ -6,12 +6,18 @@ namespace ContextCompiler.Storage.Retrieve;
 /// <summary>
 /// BM25 over the FTS5 index (porter-stemmed title, heading trail and body), using SQLite's <c>bm25()</c> with
 /// per-column weights. The query's terms are OR-ed, so a span needs only some of them; BM25 rewards the rare ones.
+/// FTS5 fixes k1 = 1.2 and b = 0.75, and scores every matching row, which is slow on large indexes with common
+/// terms (see benchmarks/RESULTS.md); the in-memory "bm25" retriever is the default for that reason.
 /// </summary>
 public sealed class Fts5LexicalRetriever(IndexStore store) : ILexicalRetriever
 {
     /// <inheritdoc />
-    public IReadOnlyList<RankedSpan> Search(string query, RetrievalFilter filter, int limit, LexicalWeights weights)
+    public string Name => "fts5";
+
+    /// <inheritdoc />
+    public IReadOnlyList<RankedSpan> Search(LexicalRequest request)
     {
+        var (query, filter, limit, weights) = (request.Query, request.Filter, request.Limit, request.Weights);
         var terms = QueryTerms.Of(query);
         if (terms.Count == 0)
         {

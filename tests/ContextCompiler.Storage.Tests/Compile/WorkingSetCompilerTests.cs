@@ -100,7 +100,8 @@ public sealed class WorkingSetCompilerTests(SqliteDocsIndex docs) : IClassFixtur
         var options = new CompilerOptions { MmrLambda = 0.5 };
         var set = Compile(docs, Questions[1], 600, options, explain: true);
         var explain = Assert.IsType<Explain>(set.Explain);
-        var lexical = new Fts5LexicalRetriever(docs.Index.Store).Search(Questions[1], new RetrievalFilter(), options.Candidates, options.LexicalWeights);
+        var lexical = new InMemoryLexicalIndex(new IndexSnapshotCache(docs.Index.Store))
+            .Search(new LexicalRequest(Questions[1], new RetrievalFilter(), options.Candidates, options.LexicalWeights, options.Bm25));
         var found = lexical.Select(h => (h.Key.Path, h.Key.StartLine)).ToHashSet();
         Assert.All(found, f => Assert.Contains(explain.Candidates, c => (c.Path, c.StartLine) == f));
         Assert.All(explain.Candidates, c =>

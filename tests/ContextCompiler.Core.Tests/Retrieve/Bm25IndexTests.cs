@@ -1,0 +1,67 @@
+using ContextCompiler.Core.Retrieve;
+
+namespace ContextCompiler.Core.Tests.Retrieve;
+
+public sealed class Bm25IndexTests
+{
+    private static readonly Bm25Document[] Documents =
+    [
+        new(new SpanKey(10, "docs", "wal.md", 1), "wal md", "Write-Ahead Logging", "The WAL journal mode lets readers continue while a writer appends to the log."),
+        new(new SpanKey(11, "docs", "lock.md", 1), "lock md", "File locking protocol", "Readers take a shared lock; a writer needs an exclusive lock on the database file."),
+        new(new SpanKey(12, "docs", "vacuum.md", 1), "vacuum md", "VACUUM", "VACUUM rebuilds the database file, repacking it into a minimal amount of disk space."),
+        new(new SpanKey(13, "other", "wal.md", 1), "wal md", "Write-Ahead Logging", "The WAL journal mode lets readers continue while a writer appends to the log."),
+    ];
+
+    private static IReadOnlyList<RankedSpan> Search(string query, RetrievalFilter? filter = null, LexicalWeights? weights = null) =>
+        Bm25Index.Build(Documents).Search(Bm25Index.QueryTerms(query), filter ?? new RetrievalFilter(), 10, weights ?? new LexicalWeights(), new Bm25Parameters());
+
+    [Fact]
+    public void Stemmed_query_terms_find_inflected_words()
+    {
+        var hits = Search("repacked databases");
+        Assert.Equal("vacuum.md", hits[0].Key.Path);
+    }
+
+    [Fact]
+    public void Equal_scores_are_ordered_by_corpus_path_and_line_not_by_id()
+    {
+        var hits = Search("journal mode");
+        Assert.Equal([("docs", "wal.md"), ("other", "wal.md")], hits.Select(h => (h.Key.Corpus, h.Key.Path)));
+        Assert.Equal(hits[0].Score, hits[1].Score);
+    }
+
+    [Fact]
+    public void Filters_apply_before_the_limit()
+    {
+        var hits = Search("journal mode readers", new RetrievalFilter(Corpus: "other"));
+        Assert.All(hits, h => Assert.Equal("other", h.Key.Corpus));
+        Assert.NotEmpty(hits);
+    }
+
+    [Fact]
+    public void A_heading_weight_of_zero_ignores_heading_matches()
+    {
+        Assert.NotEmpty(Search("protocol"));
+        Assert.Empty(Search("protocol", weights: new LexicalWeights(Title: 0, Heading: 0, Body: 1)));
+    }
+
+    [Fact]
+    public void Stop_words_alone_match_nothing()
+    {
+        Assert.Empty(Search("the of and to"));
+    }
+
+    [Theory]
+    [InlineData("caresses", "caress")]
+    [InlineData("ponies", "poni")]
+    [InlineData("relational", "relat")]
+    [InlineData("hopping", "hop")]
+    [InlineData("filing", "file")]
+    [InlineData("generalization", "gener")]
+    [InlineData("checkpointing", "checkpoint")]
+    [InlineData("adoption", "adopt")]
+    [InlineData("controlling", "control")]
+    [InlineData("sqlite3", "sqlite3")]
+    public void The_porter_stemmer_gives_the_published_stems(string word, string stem) =>
+        Assert.Equal(stem, PorterStemmer.Stem(word));
+}
