@@ -7,6 +7,8 @@ var root = new RootCommand("contextc: compiles token-budgeted, cited working set
     CompileCommand.Create(),
     ExportCommand.Create(),
     StatsCommand.Create(),
+    ServeCommand.Create(),
+    SessionsCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -46,5 +46,37 @@ internal static class Migrations
                 tokenize = 'porter unicode61 remove_diacritics 2'
             );
             """),
+        (2, """
+            -- Conversation sessions. Metadata and default budgets are JSON text owned by the caller.
+            CREATE TABLE sessions (
+                id            TEXT PRIMARY KEY,
+                tenant        TEXT NOT NULL,
+                user_id       TEXT,
+                status        TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+                metadata      TEXT,
+                budgets       TEXT,
+                created_at    TEXT NOT NULL,
+                updated_at    TEXT NOT NULL,
+                message_count INTEGER NOT NULL DEFAULT 0 CHECK (message_count >= 0)
+            );
+            CREATE INDEX sessions_by_tenant_user ON sessions (tenant, user_id, status);
+
+            CREATE TABLE messages (
+                id         TEXT PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                sequence   INTEGER NOT NULL CHECK (sequence >= 1),
+                role       TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system', 'tool')),
+                content    TEXT NOT NULL,
+                metadata   TEXT,
+                created_at TEXT NOT NULL,
+                UNIQUE (session_id, sequence)
+            );
+
+            -- The working set exactly as it was returned, so that a replay is byte-identical.
+            CREATE TABLE working_sets (
+                message_id TEXT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+                json       TEXT NOT NULL
+            );
+            """),
     ];
 }

@@ -1,0 +1,150 @@
+using System.CommandLine;
+using System.Text.Json;
+using ContextCompiler.Storage.Assets;
+using ContextCompiler.Storage.Retrieve;
+using ContextCompiler.Storage.Sessions;
+
+namespace ContextCompiler.Cli.Commands;
+
+/// <summary><c>contextc sessions list|show ID|replay ID [--json]</c>: reads the sessions the server stored.</summary>
+internal static class SessionsCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("sessions", "Inspect stored conversation sessions.");
+        command.Subcommands.Add(List());
+        command.Subcommands.Add(Show());
+        command.Subcommands.Add(Replay());
+        return command;
+    }
+
+    private static Option<string> TenantOption() => new("--tenant") { Description = "The tenant (API key owner); default 'default'.", DefaultValueFactory = _ => "default" };
+
+    private static Command List()
+    {
+        var db = CliShared.DatabaseOption();
+        var json = CliShared.JsonOption("Print {items, total} as JSON.");
+        var tenant = TenantOption();
+        var user = new Option<string?>("--user") { Description = "Only this user's sessions." };
+        var status = new Option<string?>("--status") { Description = "open or closed." };
+        var limit = new Option<int>("--limit") { Description = "Sessions to show.", DefaultValueFactory = _ => 50 };
+        var command = new Command("list", "List sessions, most recently updated first.") { db, json, tenant, user, status, limit };
+        command.SetAction(result => Run(() =>
+        {
+            var page = OpenSessions(result.GetValue(db)!).List(result.GetValue(tenant)!,
+                new SessionQuery(result.GetValue(user), result.GetValue(status), OrderBy: "updatedAt", Limit: result.GetValue(limit)));
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(page, SessionJson.Options));
+                return Task.FromResult(0);
+            }
+
+            foreach (var s in page.Items)
+            {
+                Console.WriteLine($"{s.Id}  {s.Status,-6}  {s.MessageCount,5} msgs  updated {s.UpdatedAt:u}  user {s.UserId ?? "-"}");
+            }
+
+            Console.WriteLine($"{page.Items.Count} of {page.Total} sessions");
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static Command Show()
+    {
+        var id = new Argument<string>("ID") { Description = "The session id." };
+        var db = CliShared.DatabaseOption();
+        var json = CliShared.JsonOption("Print the session and its messages as JSON.");
+        var tenant = TenantOption();
+        var command = new Command("show", "Show a session and its messages.") { id, db, json, tenant };
+        command.SetAction(result => Run(() =>
+        {
+            var sessions = OpenSessions(result.GetValue(db)!);
+            var session = sessions.Get(result.GetValue(tenant)!, result.GetValue(id)!);
+            var messages = sessions.Messages(session.Tenant, session.Id);
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new { session, messages }, SessionJson.Options));
+                return Task.FromResult(0);
+            }
+
+            Console.WriteLine($"session {session.Id} ({session.Status}), user {session.UserId ?? "-"}, {session.MessageCount} messages, created {session.CreatedAt:u}");
+            foreach (var m in messages)
+            {
+                Console.WriteLine($"[{m.Sequence}] {HistoryBuilder.Render(m)}");
+            }
+
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static Command Replay()
+    {
+        var id = new Argument<string>("ID") { Description = "The session id." };
+        var db = CliShared.DatabaseOption();
+        var json = CliShared.JsonOption("Print the replay exactly as GET /v1/sessions/{id}/replay does.");
+        var tenant = TenantOption();
+        var command = new Command("replay", "Replay a session turn by turn with each stored working set.") { id, db, json, tenant };
+        command.SetAction(result => Run(() =>
+        {
+            var replay = OpenSessions(result.GetValue(db)!).Replay(result.GetValue(tenant)!, result.GetValue(id)!);
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(replay, SessionJson.Options));
+                return Task.FromResult(0);
+            }
+
+            foreach (var turn in replay.Turns)
+            {
+                if (turn.UserMessage is { } user)
+                {
+                    Console.WriteLine($"[{user.Sequence}] {HistoryBuilder.Render(user)}");
+                }
+
+                if (turn.WorkingSet is { } set)
+                {
+                    using var document = JsonDocument.Parse(set.Json);
+                    var root = document.RootElement;
+                    Console.WriteLine($"    working set: {root.GetProperty("tokenCount").GetInt32()}/{root.GetProperty("budget").GetInt32()} tokens, " +
+                        $"{root.GetProperty("citations").GetArrayLength()} citations");
+                }
+
+                foreach (var m in new[] { turn.AssistantMessage }.OfType<Message>().Concat(turn.ExtraMessages).OrderBy(m => m.Sequence))
+                {
+                    Console.WriteLine($"[{m.Sequence}] {HistoryBuilder.Render(m)}");
+                }
+            }
+
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    // A missing session is an expected failure like a missing file: a message and exit code 1, not a stack trace.
+    private static Task<int> Run(Func<Task<int>> body) => CliShared.Run(async () =>
+    {
+        try
+        {
+            return await body();
+        }
+        catch (SessionNotFoundException e)
+        {
+            await Console.Error.WriteLineAsync($"contextc: error: {e.Message}");
+            return 1;
+        }
+    });
+
+    private static SessionStore OpenSessions(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"No database at {path}; run 'contextc serve' or 'contextc ingest' first.");
+        }
+
+        var store = CliShared.OpenStore(path);
+        var assets = OfflineAssets.Default;
+        // Reading needs no compile, but the store is one type for reads and writes; the compiler loads nothing until used.
+        return new SessionStore(store, CompilerFactory.Create(store, assets), assets.Tokenizer(), new SessionStoreOptions());
+    }
+}

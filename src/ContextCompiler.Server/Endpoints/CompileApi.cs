@@ -1,0 +1,35 @@
+using System.Text.Json;
+using ContextCompiler.Core.Compile;
+using ContextCompiler.Core.Retrieve;
+using ContextCompiler.Storage.Sessions;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ContextCompiler.Server.Endpoints;
+
+/// <summary>Stateless compilation: a query and a budget in, a working set out; nothing is stored.</summary>
+public static class CompileApi
+{
+    /// <summary>Maps POST /v1/compile.</summary>
+    public static IEndpointRouteBuilder MapCompileApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGroup("/v1/compile").WithTags("Compile")
+            .MapPost("/", Compile).WithName("Compile").WithSummary("Compile a query into a cited working set within a token budget.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        return app;
+    }
+
+    // Validation failures throw ArgumentException; ProblemMapping turns them into 400 problem details.
+    private static Ok<WorkingSet> Compile(CompileBody body, WorkingSetCompiler compiler, SessionStore sessions)
+    {
+        int budget = body.Budget ?? throw new ArgumentException("budget is required.");
+        if (budget < 1 || budget > sessions.Options.MaxBudget)
+        {
+            throw new ArgumentException($"budget must be between 1 and {sessions.Options.MaxBudget}, not {budget}.");
+        }
+
+        var assignments = (body.Options ?? []).Select(kv => $"{kv.Key}={(kv.Value.ValueKind == JsonValueKind.String ? kv.Value.GetString() : kv.Value.GetRawText())}");
+        var options = CompilerOptionsParser.Apply(new CompilerOptions(), assignments);
+        var request = new CompileRequest(body.Query ?? string.Empty, budget, new RetrievalFilter(body.Corpus, body.PathPrefix), options, body.Explain ?? false);
+        return TypedResults.Ok(compiler.Compile(request));
+    }
+}

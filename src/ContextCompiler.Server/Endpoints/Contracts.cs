@@ -1,0 +1,24 @@
+using System.Text.Json;
+using ContextCompiler.Storage.Sessions;
+
+namespace ContextCompiler.Server.Endpoints;
+
+/// <summary>POST /v1/compile. <see cref="Options"/> maps compiler option keys (as for <c>--set</c>) to values.</summary>
+public sealed record CompileBody(string? Query, int? Budget, string? Corpus, string? PathPrefix, Dictionary<string, JsonElement>? Options, bool? Explain);
+
+/// <summary>POST /v1/sessions.</summary>
+public sealed record CreateSessionBody(string? UserId, JsonElement? Metadata, SessionBudgets? DefaultBudgets);
+
+/// <summary>POST /v1/sessions/{id}/turns. Give context and history budgets, or a total, or neither for the session's defaults.</summary>
+public sealed record TurnBody(string? Message, int? ContextBudget, int? HistoryBudget, int? TotalBudget, bool? Explain, bool? SkipOversized);
+
+/// <summary>POST /v1/sessions/{id}/messages.</summary>
+public sealed record MessageBody(string? Role, string? Content, JsonElement? Metadata);
+
+/// <summary>A turn's reply: the stored user message, its working set, the history to send with it, and the token accounting.</summary>
+/// <param name="TotalTokens">ContextTokens + HistoryTokens; never above ContextBudget + HistoryBudget.</param>
+public sealed record TurnResponse(
+    Message UserMessage, RawJson WorkingSet, HistoryWindow History, int ContextBudget, int HistoryBudget, int ContextTokens, int HistoryTokens, int TotalTokens);
+
+/// <summary>GET /health.</summary>
+public sealed record HealthResponse(string Status, int SchemaVersion);

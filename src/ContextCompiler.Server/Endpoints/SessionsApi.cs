@@ -1,0 +1,74 @@
+using ContextCompiler.Storage.Sessions;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ContextCompiler.Server.Endpoints;
+
+/// <summary>
+/// Sessions, turns, messages, history and replay. Handlers return only their success result: every failure is an
+/// exception from <see cref="SessionStore"/> that <see cref="ProblemMapping"/> maps to a problem response in one place.
+/// </summary>
+public static class SessionsApi
+{
+    /// <summary>Maps every /v1/sessions route.</summary>
+    public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/sessions").WithTags("Sessions")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        group.MapPost("/", Create).WithName("CreateSession").WithSummary("Start a session.").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        group.MapGet("/", List).WithName("ListSessions").WithSummary("List sessions with filters, order and paging.");
+        group.MapGet("/{id}", Get).WithName("GetSession").WithSummary("One session.").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{id}/close", Close).WithName("CloseSession").WithSummary("Close a session; it keeps its messages.").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{id}", Delete).WithName("DeleteSession").WithSummary("Delete a session and everything in it.").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{id}/turns", Turn).WithName("TakeTurn").WithSummary("Add a user message: compile its working set and fit the history.")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        group.MapPost("/{id}/messages", AddMessage).WithName("AddMessage").WithSummary("Add an assistant, system or tool message.")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapGet("/{id}/history", History).WithName("GetHistory").WithSummary("The newest messages that fit maxTokens.").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/{id}/replay", Replay).WithName("ReplaySession").WithSummary("Every turn with its stored working set, byte for byte.").ProducesProblem(StatusCodes.Status404NotFound);
+        return app;
+    }
+
+    private static string Tenant(HttpContext context) => ApiKeyMiddleware.TenantOf(context);
+
+    private static Created<Session> Create(CreateSessionBody? body, SessionStore store, HttpContext context)
+    {
+        var session = store.Create(Tenant(context), new NewSession(body?.UserId, body?.Metadata, body?.DefaultBudgets));
+        return TypedResults.Created($"/v1/sessions/{session.Id}", session);
+    }
+
+    private static Ok<SessionPage> List(
+        SessionStore store, HttpContext context, string? userId, string? status, string? orderBy, string? direction, int? limit, int? offset,
+        DateTimeOffset? createdAfter, DateTimeOffset? createdBefore, DateTimeOffset? updatedAfter, DateTimeOffset? updatedBefore) =>
+        TypedResults.Ok(store.List(Tenant(context),
+            new SessionQuery(userId, status, createdAfter, createdBefore, updatedAfter, updatedBefore, orderBy, direction, limit, offset)));
+
+    private static Ok<Session> Get(string id, SessionStore store, HttpContext context) => TypedResults.Ok(store.Get(Tenant(context), id));
+
+    private static Ok<Session> Close(string id, SessionStore store, HttpContext context) => TypedResults.Ok(store.Close(Tenant(context), id));
+
+    private static NoContent Delete(string id, SessionStore store, HttpContext context)
+    {
+        store.Delete(Tenant(context), id);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<TurnResponse>> Turn(string id, TurnBody body, SessionStore store, HttpContext context)
+    {
+        var budgets = new SessionBudgets(body.ContextBudget, body.HistoryBudget, body.TotalBudget);
+        var turn = await store.TakeTurnAsync(Tenant(context), id, new TurnRequest(body.Message ?? string.Empty, budgets, body.Explain ?? false, body.SkipOversized ?? false), context.RequestAborted);
+        return TypedResults.Ok(new TurnResponse(turn.UserMessage, turn.WorkingSet, turn.History, turn.ContextBudget, turn.HistoryBudget,
+            turn.ContextTokens, turn.History.TokenCount, turn.ContextTokens + turn.History.TokenCount));
+    }
+
+    private static async Task<Created<Message>> AddMessage(string id, MessageBody body, SessionStore store, HttpContext context)
+    {
+        var message = await store.AddMessageAsync(Tenant(context), id, body.Role, body.Content, body.Metadata, context.RequestAborted);
+        return TypedResults.Created($"/v1/sessions/{id}/messages/{message.Id}", message);
+    }
+
+    private static Ok<HistoryWindow> History(string id, int? maxTokens, bool? skipOversized, SessionStore store, HttpContext context) =>
+        TypedResults.Ok(store.History(Tenant(context), id, maxTokens, skipOversized ?? false));
+
+    private static Ok<SessionReplay> Replay(string id, SessionStore store, HttpContext context) => TypedResults.Ok(store.Replay(Tenant(context), id));
+}

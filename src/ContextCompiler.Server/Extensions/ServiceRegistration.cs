@@ -1,0 +1,98 @@
+using ContextCompiler.Core.Compile;
+using ContextCompiler.Core.Embedding;
+using ContextCompiler.Core.Tokenization;
+using ContextCompiler.Storage.Assets;
+using ContextCompiler.Storage.Index;
+using ContextCompiler.Storage.Retrieve;
+using ContextCompiler.Storage.Sessions;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace ContextCompiler.Server;
+
+/// <summary>Service registration and the middleware pipeline, kept here so that <see cref="ServerApp"/> stays short.</summary>
+public static class ServiceRegistration
+{
+    /// <summary>Registers options, the index, the compiler, the session store, JSON, OpenAPI and error handling.</summary>
+    public static IServiceCollection AddContextCompilerServices(this IServiceCollection services, IConfiguration configuration, Action<ServerOptions>? configure)
+    {
+        var options = services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
+        if (configure is not null)
+        {
+            options.PostConfigure(configure);
+        }
+
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>((kestrel, server) => kestrel.Limits.MaxRequestBodySize = server.Value.MaxRequestBodyBytes);
+        // Malformed JSON and unbindable parameters throw, so the one exception handler turns them into problem details too.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(o => SessionJson.Configure(o.SerializerOptions));
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context => context.ProblemDetails.Detail ??= context.ProblemDetails.Title);
+        services.AddExceptionHandler<ProblemMapping>();
+        services.AddOpenApi(o => o.AddSchemaTransformer((schema, context, _) =>
+        {
+            // RawJson is written verbatim (a stored WorkingSet), not as its C# shape { json: string }.
+            if (context.JsonTypeInfo.Type == typeof(RawJson))
+            {
+                schema.Type = Microsoft.OpenApi.JsonSchemaType.Object;
+                schema.Properties?.Clear();
+                schema.Required?.Clear();
+                schema.Description = "A WorkingSet exactly as it was stored.";
+            }
+
+            return Task.CompletedTask;
+        }));
+
+        services.AddSingleton(_ => OfflineAssets.Default);
+        services.AddSingleton(sp =>
+        {
+            var assets = sp.GetRequiredService<OfflineAssets>();
+            var path = sp.GetRequiredService<IOptions<ServerOptions>>().Value.DatabasePath;
+            return IndexStore.Open(path, assets.Vec0Path, new EmbeddingModel(GloveSifEmbedder.ModelId, assets.Embedder.Dimensions));
+        });
+        services.AddSingleton<ITokenizer>(sp => sp.GetRequiredService<OfflineAssets>().Tokenizer());
+        services.AddSingleton<WorkingSetCompiler>(sp => CompilerFactory.Create(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<OfflineAssets>()));
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
+            return new SessionStore(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<WorkingSetCompiler>(), sp.GetRequiredService<ITokenizer>(), new SessionStoreOptions
+            {
+                DefaultContextBudget = o.DefaultContextBudget,
+                DefaultHistoryBudget = o.DefaultHistoryBudget,
+                DefaultContextShare = o.DefaultContextShare,
+                MaxBudget = o.MaxBudget,
+                RetrievalUserMessages = o.RetrievalUserMessages,
+                MaxOpenSessionsPerUser = o.MaxOpenSessionsPerUser,
+                RetentionDays = o.RetentionDays,
+            });
+        });
+        services.AddHostedService<StartupTasks>();
+        return services;
+    }
+
+    /// <summary>Errors as problem details, then the body-size limit, then API keys.</summary>
+    public static WebApplication UseContextCompilerPipeline(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use(async (context, next) =>
+        {
+            // Kestrel enforces MaxRequestBodySize while reading; a declared length over the limit is refused up front,
+            // which also covers hosts (such as the test server) that do not enforce the limit themselves.
+            long limit = context.RequestServices.GetRequiredService<IOptions<ServerOptions>>().Value.MaxRequestBodyBytes;
+            if (context.Request.ContentLength > limit)
+            {
+                throw new Microsoft.AspNetCore.Http.BadHttpRequestException($"The request body is larger than the {limit} bytes allowed.", StatusCodes.Status413PayloadTooLarge);
+            }
+
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+            {
+                feature.MaxRequestBodySize = limit;
+            }
+
+            await next(context);
+        });
+        app.UseMiddleware<ApiKeyMiddleware>();
+        return app;
+    }
+}

@@ -1,0 +1,71 @@
+using ContextCompiler.Storage.Assets;
+using ContextCompiler.Storage.Index;
+using ContextCompiler.Storage.Ingest;
+using ContextCompiler.Storage.Sessions;
+using Microsoft.Extensions.Options;
+
+namespace ContextCompiler.Server;
+
+/// <summary>Runs once before the server takes requests: deletes idle sessions, then ingests the default corpus into an empty index.</summary>
+internal sealed class StartupTasks(IndexStore store, SessionStore sessions, OfflineAssets assets, IOptions<ServerOptions> options, ILogger<StartupTasks> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        int purged = sessions.PurgeIdle();
+        if (purged > 0)
+        {
+            logger.LogInformation("Deleted {Count} sessions idle for more than {Days} days", purged, sessions.Options.RetentionDays);
+        }
+
+        if (!options.Value.IngestOnStart || ArtifactCount() > 0)
+        {
+            return;
+        }
+
+        var corpus = options.Value.CorpusPath ?? FindDefaultCorpus();
+        if (corpus is null || !Directory.Exists(corpus))
+        {
+            logger.LogWarning("The index {Path} is empty and no corpus folder was found to ingest; set {Section}:CorpusPath", store.Path, ServerOptions.Section);
+            return;
+        }
+
+        logger.LogInformation("The index is empty; ingesting {Corpus} into {Path}", corpus, store.Path);
+        var progress = new Progress<IngestProgress>(p =>
+        {
+            if (p.Total > 0 && (p.Done == p.Total || p.Done % 64 == 0))
+            {
+                logger.LogInformation("Ingest: {Done}/{Total} files", p.Done, p.Total);
+            }
+        });
+        var report = await new CorpusIngestor(store, assets.Tokenizer(), assets.Embedder)
+            .IngestAsync([corpus], new IngestOptions { Corpus = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(corpus))) }, progress, cancellationToken);
+        logger.LogInformation("Ingested {Artifacts} artifacts, {Spans} spans in {Ms} ms", report.Artifacts, report.Spans, report.ElapsedMs);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private long ArtifactCount()
+    {
+        using var lease = store.Rent();
+        using var command = lease.Connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM artifacts";
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    // The repository's default corpus, found by walking up from the working and program folders to ContextCompiler.sln.
+    private static string? FindDefaultCorpus()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
+            {
+                if (File.Exists(Path.Combine(folder.FullName, "ContextCompiler.sln")))
+                {
+                    return Path.Combine(folder.FullName, "corpora", "sqlite-docs");
+                }
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,45 @@
+using ContextCompiler.Server.Endpoints;
+
+namespace ContextCompiler.Server;
+
+/// <summary>Builds the ContextCompiler HTTP service; used by <c>contextc serve</c>, <see cref="ServerProgram"/> and the tests.</summary>
+public static class ServerApp
+{
+    /// <summary>The address bound when no URL is configured: loopback only, so nothing is exposed by accident.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <summary>
+    /// A configured web application. Configuration comes from appsettings.json, environment variables and
+    /// <paramref name="args"/>; <paramref name="configure"/> (for example command-line flags) is applied last.
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<ServerOptions>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        // Per-request framework logs would drown out ingest progress and session logs, so the framework logs warnings only.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Services.AddContextCompilerServices(builder.Configuration, configure);
+        var app = builder.Build();
+        app.UseContextCompilerPipeline();
+        app.MapOpenApi();
+        app.MapSystemApi();
+        app.MapCompileApi();
+        app.MapSessionsApi();
+        return app;
+    }
+}
+
+/// <summary>Entry point for running the server on its own (<c>dotnet run --project src/ContextCompiler.Server</c>).</summary>
+public sealed class ServerProgram
+{
+    private ServerProgram()
+    {
+    }
+
+    /// <summary>Runs until Ctrl+C or SIGTERM, then shuts down gracefully.</summary>
+    public static Task Main(string[] args) => ServerApp.Build(args).RunAsync();
+}

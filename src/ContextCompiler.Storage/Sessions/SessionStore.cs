@@ -1,0 +1,456 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using ContextCompiler.Core.Compile;
+using ContextCompiler.Core.Tokenization;
+using ContextCompiler.Storage.Index;
+using Microsoft.Data.Sqlite;
+
+namespace ContextCompiler.Storage.Sessions;
+
+/// <summary>
+/// Sessions, their messages and each user message's working set, in the index's SQLite file. Every read and write is
+/// scoped to a tenant: another tenant's session is reported as not found. A turn compiles first and then stores the
+/// user message and its working set in one transaction, so a failed compile leaves nothing behind.
+/// </summary>
+public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, ITokenizer tokenizer, SessionStoreOptions options, TimeProvider? clock = null)
+{
+    private const string SessionColumns = "id, tenant, user_id, status, metadata, budgets, created_at, updated_at, message_count";
+    private const string MessageColumns = "id, role, content, sequence, created_at, metadata";
+
+    // One writer per session in this process, so concurrent turns queue instead of racing for the same sequence number.
+    // The UNIQUE (session_id, sequence) constraint still guards against other processes.
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _sessionLocks = new(StringComparer.Ordinal);
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    /// <summary>The store's limits and defaults.</summary>
+    public SessionStoreOptions Options { get; } = options;
+
+    /// <summary>Creates an open session.</summary>
+    /// <exception cref="ArgumentException">Invalid default budgets.</exception>
+    /// <exception cref="SessionCapacityException">The user already has the most open sessions allowed.</exception>
+    public Session Create(string tenant, NewSession request)
+    {
+        if (request.DefaultBudgets is { } budgets)
+        {
+            ResolveBudgets(budgets, null);
+        }
+
+        var now = Now();
+        var session = new Session(NewId(), NullIfBlank(request.UserId), SessionStatus.Open, Clone(request.Metadata), request.DefaultBudgets, now, now, 0)
+        {
+            Tenant = tenant,
+        };
+        using var lease = store.Rent();
+        using var transaction = lease.Connection.BeginTransaction(deferred: false);
+        if (Options.MaxOpenSessionsPerUser is { } max && session.UserId is { } user)
+        {
+            using var count = Command(lease.Connection, transaction,
+                "SELECT COUNT(*) FROM sessions WHERE tenant = $tenant AND user_id = $user AND status = 'open'", ("$tenant", tenant), ("$user", user));
+            if (Convert.ToInt32(count.ExecuteScalar(), CultureInfo.InvariantCulture) >= max)
+            {
+                throw new SessionCapacityException($"User '{user}' already has {max} open sessions; close one first.");
+            }
+        }
+
+        using var insert = Command(lease.Connection, transaction,
+            $"INSERT INTO sessions ({SessionColumns}) VALUES ($id, $tenant, $user, 'open', $metadata, $budgets, $now, $now, 0)",
+            ("$id", session.Id), ("$tenant", tenant), ("$user", session.UserId), ("$metadata", request.Metadata?.GetRawText()),
+            ("$budgets", request.DefaultBudgets is null ? null : JsonSerializer.Serialize(request.DefaultBudgets, SessionJson.Options)),
+            ("$now", Format(now)));
+        insert.ExecuteNonQuery();
+        transaction.Commit();
+        return session;
+    }
+
+    /// <summary>The session <paramref name="id"/> of <paramref name="tenant"/>.</summary>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public Session Get(string tenant, string id)
+    {
+        using var lease = store.Rent();
+        return Find(lease.Connection, null, tenant, id) ?? throw new SessionNotFoundException(id);
+    }
+
+    /// <summary>A filtered, ordered page of the tenant's sessions and the number matching in all.</summary>
+    /// <exception cref="ArgumentException">An unknown order, direction or status, or a bad page.</exception>
+    public SessionPage List(string tenant, SessionQuery query)
+    {
+        // Only these fixed column names ever reach the SQL text; the caller's value merely selects one.
+        string column = (query.OrderBy ?? "createdAt") switch
+        {
+            "createdAt" => "created_at",
+            "updatedAt" => "updated_at",
+            "messageCount" => "message_count",
+            var other => throw new ArgumentException($"orderBy must be createdAt, updatedAt or messageCount, not '{other}'."),
+        };
+        string direction = (query.Direction ?? "desc").ToLowerInvariant() switch
+        {
+            "asc" => "ASC",
+            "desc" => "DESC",
+            _ => throw new ArgumentException($"direction must be asc or desc, not '{query.Direction}'."),
+        };
+        if (query.Status is not (null or SessionStatus.Open or SessionStatus.Closed))
+        {
+            throw new ArgumentException($"status must be open or closed, not '{query.Status}'.");
+        }
+
+        int limit = query.Limit ?? 50;
+        int offset = query.Offset ?? 0;
+        if (limit is < 1 or > 500 || offset < 0)
+        {
+            throw new ArgumentException("limit must be between 1 and 500 and offset at least 0.");
+        }
+
+        const string where = """
+            WHERE tenant = $tenant AND ($user IS NULL OR user_id = $user) AND ($status IS NULL OR status = $status)
+              AND ($ca IS NULL OR created_at >= $ca) AND ($cb IS NULL OR created_at < $cb)
+              AND ($ua IS NULL OR updated_at >= $ua) AND ($ub IS NULL OR updated_at < $ub)
+            """;
+        (string, object?)[] parameters =
+        [
+            ("$tenant", tenant), ("$user", NullIfBlank(query.UserId)), ("$status", query.Status),
+            ("$ca", FormatOrNull(query.CreatedAfter)), ("$cb", FormatOrNull(query.CreatedBefore)),
+            ("$ua", FormatOrNull(query.UpdatedAfter)), ("$ub", FormatOrNull(query.UpdatedBefore)),
+        ];
+        using var lease = store.Rent();
+        using var count = Command(lease.Connection, null, $"SELECT COUNT(*) FROM sessions {where}", parameters);
+        int total = Convert.ToInt32(count.ExecuteScalar(), CultureInfo.InvariantCulture);
+        using var select = Command(lease.Connection, null,
+            $"SELECT {SessionColumns} FROM sessions {where} ORDER BY {column} {direction}, id {direction} LIMIT $limit OFFSET $offset",
+            [.. parameters, ("$limit", limit), ("$offset", offset)]);
+        var items = new List<Session>();
+        using var reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            items.Add(ReadSession(reader));
+        }
+
+        return new SessionPage(items, total);
+    }
+
+    /// <summary>Closes the session; it keeps its messages but takes no more. Closing a closed session changes nothing.</summary>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public Session Close(string tenant, string id)
+    {
+        using var lease = store.Rent();
+        using var update = Command(lease.Connection, null,
+            "UPDATE sessions SET status = 'closed', updated_at = $now WHERE tenant = $tenant AND id = $id AND status = 'open'",
+            ("$now", Format(Now())), ("$tenant", tenant), ("$id", id));
+        update.ExecuteNonQuery();
+        return Find(lease.Connection, null, tenant, id) ?? throw new SessionNotFoundException(id);
+    }
+
+    /// <summary>Deletes the session with its messages and working sets.</summary>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant; nothing is deleted silently.</exception>
+    public void Delete(string tenant, string id)
+    {
+        using var lease = store.Rent();
+        using var delete = Command(lease.Connection, null, "DELETE FROM sessions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", id));
+        if (delete.ExecuteNonQuery() == 0)
+        {
+            throw new SessionNotFoundException(id);
+        }
+
+        // A writer still waiting on the old lock will find the session gone inside its transaction and fail with not found.
+        _sessionLocks.TryRemove(id, out _);
+    }
+
+    /// <summary>Appends an assistant, system or tool message. User messages come through <see cref="TakeTurnAsync"/>, which compiles their working set.</summary>
+    /// <exception cref="ArgumentException">An unknown or user role, or empty content.</exception>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    /// <exception cref="SessionConflictException">The session is closed.</exception>
+    public async Task<Message> AddMessageAsync(string tenant, string id, string? role, string? content, JsonElement? metadata, CancellationToken cancellationToken = default)
+    {
+        string parsed = MessageRoles.Parse(role);
+        if (parsed == MessageRoles.User)
+        {
+            throw new ArgumentException("User messages are added as turns (POST /turns), so that each has its working set.", nameof(role));
+        }
+
+        string text = ValidContent(content);
+        var gate = LockFor(tenant, id);
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            return Append(tenant, id, parsed, text, metadata, null);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Takes a user turn: builds the history, compiles the working set (retrieving with the message and the recent user
+    /// messages), then stores the message and the serialized working set together.
+    /// </summary>
+    /// <exception cref="ArgumentException">Empty message or invalid budgets.</exception>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    /// <exception cref="SessionConflictException">The session is closed.</exception>
+    public async Task<TurnResult> TakeTurnAsync(string tenant, string id, TurnRequest request, CancellationToken cancellationToken = default)
+    {
+        string text = ValidContent(request.Message);
+        var gate = LockFor(tenant, id);
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var session = Get(tenant, id);
+            if (session.Status != SessionStatus.Open)
+            {
+                throw new SessionConflictException($"Session '{id}' is closed.");
+            }
+
+            var (contextBudget, historyBudget) = ResolveBudgets(request.Budgets, session.DefaultBudgets);
+            var earlier = Messages(tenant, id);
+            var history = HistoryBuilder.Build(earlier, historyBudget, tokenizer, request.SkipOversized);
+
+            // Compile before anything is written: a failed compile must not leave an orphan user message.
+            var workingSet = compiler.Compile(new CompileRequest(text, contextBudget, Explain: request.Explain, RetrievalQuery: RetrievalQuery(earlier, text)));
+            var json = new RawJson(JsonSerializer.Serialize(workingSet, SessionJson.Options));
+            var message = Append(tenant, id, MessageRoles.User, text, null, json);
+            return new TurnResult(message, json, workingSet.TokenCount, history, contextBudget, historyBudget);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>The session's messages in order.</summary>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public IReadOnlyList<Message> Messages(string tenant, string id)
+    {
+        using var lease = store.Rent();
+        _ = Find(lease.Connection, null, tenant, id) ?? throw new SessionNotFoundException(id);
+        using var select = Command(lease.Connection, null, $"SELECT {MessageColumns} FROM messages WHERE session_id = $id ORDER BY sequence", ("$id", id));
+        var messages = new List<Message>();
+        using var reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            messages.Add(ReadMessage(reader));
+        }
+
+        return messages;
+    }
+
+    /// <summary>The newest messages that fit <paramref name="maxTokens"/> (default: the session's history budget).</summary>
+    public HistoryWindow History(string tenant, string id, int? maxTokens = null, bool skipOversized = false)
+    {
+        var session = Get(tenant, id);
+        int budget = maxTokens ?? ResolveBudgets(null, session.DefaultBudgets).History;
+        if (budget < 1 || budget > Options.MaxBudget)
+        {
+            throw new ArgumentException($"maxTokens must be between 1 and {Options.MaxBudget}, not {budget}.");
+        }
+
+        return HistoryBuilder.Build(Messages(tenant, id), budget, tokenizer, skipOversized);
+    }
+
+    /// <summary>The whole session as turns, each user message with the working set stored for it.</summary>
+    public SessionReplay Replay(string tenant, string id)
+    {
+        var session = Get(tenant, id);
+        var messages = Messages(tenant, id);
+        var workingSets = new Dictionary<string, RawJson>(StringComparer.Ordinal);
+        using (var lease = store.Rent())
+        {
+            using var select = Command(lease.Connection, null,
+                "SELECT w.message_id, w.json FROM working_sets w JOIN messages m ON m.id = w.message_id WHERE m.session_id = $id", ("$id", id));
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                workingSets[reader.GetString(0)] = new RawJson(reader.GetString(1));
+            }
+        }
+
+        return new SessionReplay(session, ReplayBuilder.Build(messages, workingSets));
+    }
+
+    /// <summary>Deletes sessions of every tenant not updated for <see cref="SessionStoreOptions.RetentionDays"/> days; returns how many.</summary>
+    public int PurgeIdle()
+    {
+        if (Options.RetentionDays is not { } days)
+        {
+            return 0;
+        }
+
+        using var lease = store.Rent();
+        using var delete = Command(lease.Connection, null, "DELETE FROM sessions WHERE updated_at < $cutoff", ("$cutoff", Format(Now().AddDays(-days))));
+        return delete.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// The context and history budgets of a turn: the request's, else the session's defaults, else the store's.
+    /// A total is split by the context share where its parts are not given; the parts never sum above the total.
+    /// </summary>
+    /// <exception cref="ArgumentException">A budget below 1 or above the maximum, or parts exceeding the total.</exception>
+    public (int Context, int History) ResolveBudgets(SessionBudgets? request, SessionBudgets? sessionDefaults)
+    {
+        Validate(request);
+        Validate(sessionDefaults);
+        var chosen = request is { ContextBudget: not null } or { HistoryBudget: not null } or { TotalBudget: not null } ? request : sessionDefaults;
+        double share = request?.ContextShare ?? sessionDefaults?.ContextShare ?? Options.DefaultContextShare;
+        if (chosen?.TotalBudget is not { } total)
+        {
+            return (chosen?.ContextBudget ?? Options.DefaultContextBudget, chosen?.HistoryBudget ?? Options.DefaultHistoryBudget);
+        }
+
+        var (context, history) = (chosen.ContextBudget, chosen.HistoryBudget) switch
+        {
+            ({ } c, { } h) => (c, h),
+            ({ } c, null) => (c, total - c),
+            (null, { } h) => (total - h, h),
+            _ => (Math.Max(1, (int)Math.Round(total * share)), 0),
+        };
+        if (chosen.ContextBudget is null && chosen.HistoryBudget is null)
+        {
+            history = total - context;
+        }
+
+        if (context < 1 || history < 0 || context + history > total)
+        {
+            throw new ArgumentException($"contextBudget ({context}) and historyBudget ({history}) must fit within totalBudget ({total}), with at least 1 context token.");
+        }
+
+        return (context, history);
+    }
+
+    private void Validate(SessionBudgets? budgets)
+    {
+        if (budgets is null)
+        {
+            return;
+        }
+
+        foreach (var (name, value) in new[] { ("contextBudget", budgets.ContextBudget), ("historyBudget", budgets.HistoryBudget), ("totalBudget", budgets.TotalBudget) })
+        {
+            if (value is { } v && (v < 1 || v > Options.MaxBudget))
+            {
+                throw new ArgumentException($"{name} must be between 1 and {Options.MaxBudget}, not {v}.");
+            }
+        }
+
+        if (budgets.ContextShare is { } share && !(share > 0 && share < 1))
+        {
+            throw new ArgumentException($"contextShare must be between 0 and 1 (exclusive), not {share.ToString(CultureInfo.InvariantCulture)}.");
+        }
+    }
+
+    private string? RetrievalQuery(IReadOnlyList<Message> earlier, string message)
+    {
+        var recent = earlier.Where(m => m.Role == MessageRoles.User).TakeLast(Math.Max(0, Options.RetrievalUserMessages)).Select(m => m.Content).ToList();
+        return recent.Count == 0 ? null : string.Join("\n", [.. recent, message]);
+    }
+
+    // Writes one message (and a user message's working set) in one IMMEDIATE transaction: the next sequence number is
+    // read under SQLite's write lock, so it is gapless and unique even across processes.
+    private Message Append(string tenant, string id, string role, string content, JsonElement? metadata, RawJson? workingSet)
+    {
+        var now = Now();
+        using var lease = store.Rent();
+        using var transaction = lease.Connection.BeginTransaction(deferred: false);
+        var session = Find(lease.Connection, transaction, tenant, id) ?? throw new SessionNotFoundException(id);
+        if (session.Status != SessionStatus.Open)
+        {
+            throw new SessionConflictException($"Session '{id}' is closed.");
+        }
+
+        using var next = Command(lease.Connection, transaction, "SELECT COALESCE(MAX(sequence), 0) + 1 FROM messages WHERE session_id = $id", ("$id", id));
+        long sequence = Convert.ToInt64(next.ExecuteScalar(), CultureInfo.InvariantCulture);
+        var message = new Message(NewId(), role, content, sequence, now, Clone(metadata));
+        using var insert = Command(lease.Connection, transaction,
+            $"INSERT INTO messages (id, session_id, sequence, role, content, metadata, created_at) VALUES ($mid, $id, $seq, $role, $content, $metadata, $now)",
+            ("$mid", message.Id), ("$id", id), ("$seq", sequence), ("$role", role), ("$content", content), ("$metadata", metadata?.GetRawText()), ("$now", Format(now)));
+        insert.ExecuteNonQuery();
+        if (workingSet is not null)
+        {
+            using var ws = Command(lease.Connection, transaction, "INSERT INTO working_sets (message_id, json) VALUES ($mid, $json)", ("$mid", message.Id), ("$json", workingSet.Json));
+            ws.ExecuteNonQuery();
+        }
+
+        using var touch = Command(lease.Connection, transaction,
+            "UPDATE sessions SET message_count = message_count + 1, updated_at = $now WHERE id = $id", ("$now", Format(now)), ("$id", id));
+        touch.ExecuteNonQuery();
+        transaction.Commit();
+        return message;
+    }
+
+    // The session must exist before it gets a lock, so requests for made-up ids cannot grow the lock table.
+    private SemaphoreSlim LockFor(string tenant, string id)
+    {
+        _ = Get(tenant, id);
+        return _sessionLocks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+    }
+
+    private string ValidContent(string? content)
+    {
+        if (string.IsNullOrWhiteSpace(content))
+        {
+            throw new ArgumentException("The message must not be empty.");
+        }
+
+        if (content.Length > Options.MaxMessageChars)
+        {
+            throw new ArgumentException($"The message has {content.Length} characters; at most {Options.MaxMessageChars} are allowed.");
+        }
+
+        return content;
+    }
+
+    private static Session? Find(SqliteConnection connection, SqliteTransaction? transaction, string tenant, string id)
+    {
+        using var select = Command(connection, transaction, $"SELECT {SessionColumns} FROM sessions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", id));
+        using var reader = select.ExecuteReader();
+        return reader.Read() ? ReadSession(reader) : null;
+    }
+
+    private static Session ReadSession(SqliteDataReader r) =>
+        new(r.GetString(0), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3), Json(r, 4),
+            r.IsDBNull(5) ? null : JsonSerializer.Deserialize<SessionBudgets>(r.GetString(5), SessionJson.Options),
+            Parse(r.GetString(6)), Parse(r.GetString(7)), r.GetInt32(8))
+        {
+            Tenant = r.GetString(1),
+        };
+
+    private static Message ReadMessage(SqliteDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), Parse(r.GetString(4)), Json(r, 5));
+
+    private static JsonElement? Json(SqliteDataReader r, int ordinal)
+    {
+        if (r.IsDBNull(ordinal))
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(r.GetString(ordinal));
+        return document.RootElement.Clone();
+    }
+
+    private static JsonElement? Clone(JsonElement? element) => element is { ValueKind: not JsonValueKind.Undefined } e ? e.Clone() : null;
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+
+    private DateTimeOffset Now() => _clock.GetUtcNow();
+
+    // Fixed-width UTC round-trip text, so that comparing the strings in SQL orders them by time.
+    private static string Format(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static string? FormatOrNull(DateTimeOffset? time) => time is { } t ? Format(t) : null;
+
+    private static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    private static string NewId() => Guid.CreateVersion7().ToString("N");
+
+    private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}

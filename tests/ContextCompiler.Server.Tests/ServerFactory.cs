@@ -1,0 +1,166 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using ContextCompiler.Server;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace ContextCompiler.Server.Tests;
+
+/// <summary>
+/// The real server over a real SQLite file in a temporary folder, with a small copy of the sqlite-docs corpus ingested at
+/// start. Two API keys map to tenants "alpha" and "beta".
+/// </summary>
+public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
+{
+    public const string AlphaKey = "key-alpha";
+    public const string BetaKey = "key-beta";
+    public const long MaxBodyBytes = 64 * 1024;
+    public const int MaxBudget = 20_000;
+    public const int MaxOpenPerUser = 3;
+
+    // wal.md answers the follow-up test; the others give retrieval something to choose between.
+    private static readonly string[] CorpusFiles = ["wal.md", "pragma.md", "lang_upsert.md", "lang_transaction.md", "foreignkeys.md"];
+
+    public ServerFactory()
+        : this(NewFolder())
+    {
+    }
+
+    /// <summary>A server over the database in <paramref name="root"/>, which may already hold an index and sessions.</summary>
+    public ServerFactory(string root)
+    {
+        Root = root;
+        Corpus = Path.Combine(root, "sqlite-docs");
+        DatabasePath = Path.Combine(root, "server.db");
+        if (!Directory.Exists(Corpus))
+        {
+            Directory.CreateDirectory(Corpus);
+            var source = Path.Combine(RepositoryRoot(), "corpora", "sqlite-docs");
+            foreach (var file in CorpusFiles)
+            {
+                File.Copy(Path.Combine(source, file), Path.Combine(Corpus, file));
+            }
+        }
+    }
+
+    public string Root { get; }
+
+    public string Corpus { get; }
+
+    public string DatabasePath { get; }
+
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+
+    public static string NewFolder() => Directory.CreateTempSubdirectory("contextc-server-test-").FullName;
+
+    public HttpClient Client(string? apiKey = AlphaKey)
+    {
+        var client = CreateClient();
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ContextCompiler:DatabasePath", DatabasePath);
+        builder.UseSetting("ContextCompiler:CorpusPath", Corpus);
+        builder.UseSetting("ContextCompiler:ApiKeys:" + AlphaKey, "alpha");
+        builder.UseSetting("ContextCompiler:ApiKeys:" + BetaKey, "beta");
+        builder.UseSetting("ContextCompiler:MaxRequestBodyBytes", MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("ContextCompiler:MaxBudget", MaxBudget.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("ContextCompiler:MaxOpenSessionsPerUser", MaxOpenPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    public static string RepositoryRoot()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "ContextCompiler.sln")))
+        {
+            folder = folder.Parent;
+        }
+
+        return folder?.FullName ?? throw new InvalidOperationException("Cannot find the repository root above " + AppContext.BaseDirectory);
+    }
+
+    public void DeleteFolder()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder is harmless; failing the test for it would hide the real result.
+        }
+    }
+}
+
+/// <summary>One server shared by a test class; each test makes its own sessions.</summary>
+public sealed class SharedServer : IDisposable
+{
+    public ServerFactory Factory { get; } = new();
+
+    public void Dispose()
+    {
+        Factory.Dispose();
+        Factory.DeleteFolder();
+    }
+}
+
+/// <summary>Small helpers over the HTTP API.</summary>
+public static class Api
+{
+    public static async Task<JsonElement> Json(this HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+
+    public static async Task<string> CreateSession(this HttpClient client, object? body = null)
+    {
+        var response = await client.PostAsJsonAsync("/v1/sessions", body ?? new { });
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return (await response.Json()).GetProperty("id").GetString()!;
+    }
+
+    public static async Task<JsonElement> Turn(this HttpClient client, string session, string message, object? budgets = null)
+    {
+        var body = new Dictionary<string, object?> { ["message"] = message };
+        if (budgets is not null)
+        {
+            foreach (var p in budgets.GetType().GetProperties())
+            {
+                body[p.Name] = p.GetValue(budgets);
+            }
+        }
+
+        var response = await client.PostAsJsonAsync($"/v1/sessions/{session}/turns", body);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return await response.Json();
+    }
+
+    public static async Task Say(this HttpClient client, string session, string role, string content)
+    {
+        var response = await client.PostAsJsonAsync($"/v1/sessions/{session}/messages", new { role, content });
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+    }
+
+    /// <summary>Asserts an RFC 7807 problem with <paramref name="status"/> and a detail.</summary>
+    public static async Task<JsonElement> AssertProblem(this HttpResponseMessage response, int status)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"Expected {status}, got {(int)response.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var document = JsonDocument.Parse(text);
+        var problem = document.RootElement.Clone();
+        Assert.Equal(status, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
+        return problem;
+    }
+}
