@@ -42,6 +42,15 @@ public sealed record CompilerOptions
     /// <summary>Order of the blocks in the text.</summary>
     public WorkingSetOrder Order { get; init; } = WorkingSetOrder.Score;
 
+    /// <summary>
+    /// "exact" (ours: skip what does not fit, merge neighbours, fill with a prefix), or the baselines
+    /// "greedy-stop" (stop at the first span that does not fit) and "topk-truncate" (top k spans, text cut to the budget).
+    /// </summary>
+    public string Packing { get; init; } = "exact";
+
+    /// <summary>How many spans "topk-truncate" renders before cutting.</summary>
+    public int TopK { get; init; } = 10;
+
     /// <summary>Allow a line-boundary prefix of a span that does not fit whole.</summary>
     public bool AllowTruncation { get; init; } = true;
 
@@ -52,6 +61,8 @@ public sealed record CompilerOptions
     public void Validate()
     {
         Check(Fusion is "linear" or "rrf", $"fusion must be 'linear' or 'rrf', not '{Fusion}'");
+        Check(Packing is "exact" or "greedy-stop" or "topk-truncate", $"packing must be 'exact', 'greedy-stop' or 'topk-truncate', not '{Packing}'");
+        Check(TopK >= 1, "topK must be at least 1");
         Check(Lexical is "bm25" or "fts5", $"lexical must be 'bm25' or 'fts5', not '{Lexical}'");
         Check(Bm25.K1 >= 0 && Bm25.B is >= 0 and <= 1, "bm25 k1 must be non-negative and b between 0 and 1");
         Check(VectorWeight is >= 0 and <= 1, "vectorWeight must be between 0 and 1");

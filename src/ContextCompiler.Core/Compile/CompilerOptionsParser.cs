@@ -10,7 +10,7 @@ public static class CompilerOptionsParser
     public static readonly IReadOnlyList<string> Keys =
     [
         "lexical", "k1", "b", "fusion", "vectorWeight", "rrfK", "candidates", "titleWeight", "headingWeight", "bodyWeight", "minRelativeScore",
-        "mmrLambda", "redundancyCutoff", "order", "allowTruncation", "minTruncatedTokens",
+        "mmrLambda", "redundancyCutoff", "order", "allowTruncation", "minTruncatedTokens", "packing", "topK",
     ];
 
     /// <summary>Returns <paramref name="options"/> with each <c>key=value</c> applied, validated.</summary>
@@ -50,6 +50,8 @@ public static class CompilerOptionsParser
         "order" => o with { Order = Enum.TryParse<WorkingSetOrder>(value, ignoreCase: true, out var order) ? order : throw Bad(key, value, "score or document") },
         "allowTruncation" => o with { AllowTruncation = bool.TryParse(value, out var b) ? b : throw Bad(key, value, "true or false") },
         "minTruncatedTokens" => o with { MinTruncatedTokens = Integer(key, value) },
+        "packing" => o with { Packing = value },
+        "topK" => o with { TopK = Integer(key, value) },
         _ => throw new ArgumentException($"Unknown compiler option '{key}'. Known: {string.Join(", ", Keys)}."),
     };
 

@@ -65,8 +65,12 @@ public sealed class WorkingSetCompiler(
         selected = MmrReranker.Apply(selected, options.MmrLambda, options.RedundancyCutoff, dropped);
         Lap("select");
 
-        var packed = new BudgetPacker(tokenizer).Pack(
-            selected, request.Budget, options.Order, options.AllowTruncation, options.MinTruncatedTokens, terms, dropped);
+        var packed = options.Packing switch
+        {
+            "greedy-stop" => BaselinePackers.GreedyStop(tokenizer, selected, request.Budget, dropped),
+            "topk-truncate" => BaselinePackers.TopKThenTruncate(tokenizer, selected, request.Budget, options.TopK, dropped),
+            _ => new BudgetPacker(tokenizer).Pack(selected, request.Budget, options.Order, options.AllowTruncation, options.MinTruncatedTokens, terms, dropped),
+        };
         Lap("pack");
 
         var citations = packed.Rendered.Select((r, i) => new Citation(

@@ -187,6 +187,31 @@ public sealed class WorkingSetCompilerTests(SqliteDocsIndex docs) : IClassFixtur
         Assert.Equal(64, set.Manifest.ContextHash.Length);
     }
 
+    [Theory]
+    [InlineData("greedy-stop")]
+    [InlineData("topk-truncate")]
+    public void Baseline_packings_also_stay_within_the_budget_by_exact_count(string packing)
+    {
+        var tokenizer = TempIndex.Assets.Tokenizer();
+        foreach (var budget in new[] { 50, 300, 1000, 3000 })
+        {
+            var set = Compile(docs, Questions[0], budget, new CompilerOptions { Packing = packing });
+            Assert.True(set.TokenCount <= budget);
+            Assert.Equal(tokenizer.CountTokens(set.Text), set.TokenCount);
+        }
+    }
+
+    [Fact]
+    public void Greedy_stop_packing_includes_nothing_after_the_first_span_that_does_not_fit()
+    {
+        var set = Compile(docs, Questions[1], 600, new CompilerOptions { Packing = "greedy-stop" }, explain: true);
+        var fates = set.Explain!.Candidates.Where(c => c.Reason is null or "over budget").Select(c => c.Outcome).ToList();
+        int firstDrop = fates.IndexOf("dropped");
+        Assert.True(firstDrop >= 0);
+        Assert.All(fates.Skip(firstDrop), f => Assert.Equal("dropped", f));
+        Assert.True(set.Citations.Count <= Compile(docs, Questions[1], 600).Citations.Count);
+    }
+
     [Fact]
     public void Invalid_requests_are_rejected_with_a_clear_message()
     {
