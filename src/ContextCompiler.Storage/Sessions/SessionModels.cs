@@ -80,8 +80,13 @@ public sealed record TurnRequest(string Message, SessionBudgets? Budgets = null,
 /// </summary>
 public sealed record TurnResult(Message UserMessage, RawJson WorkingSet, int ContextTokens, HistoryWindow History, int ContextBudget, int HistoryBudget);
 
-/// <summary>One step of a replay: a user message, its working set, the answer, and anything else said before the next user message.</summary>
-public sealed record ReplayTurn(Message? UserMessage, RawJson? WorkingSet, Message? AssistantMessage, IReadOnlyList<Message> ExtraMessages);
+/// <summary>One step of a replay: a user message, its working set, the answer, and anything else said before the next user message.
+/// The three parts are always written, as null when absent (an unfinished last turn has assistantMessage: null).</summary>
+public sealed record ReplayTurn(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Message? UserMessage,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] RawJson? WorkingSet,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Message? AssistantMessage,
+    IReadOnlyList<Message> ExtraMessages);
 
 /// <summary>A whole session as it happened.</summary>
 public sealed record SessionReplay(Session Session, IReadOnlyList<ReplayTurn> Turns);
