@@ -5,6 +5,12 @@ using ContextCompiler.Benchmarks;
 //   dotnet run -c Release --project benchmarks/ContextCompiler.Benchmarks -- quick [--spans 100000]
 // BenchmarkDotNet for everything else, for example:
 //   dotnet run -c Release --project benchmarks/ContextCompiler.Benchmarks -- --filter '*'
+if (args.Length > 0 && string.Equals(args[0], "turns", StringComparison.OrdinalIgnoreCase))
+{
+    // Sustained turns/s and latency over loopback HTTP: -- turns [--sessions 1,4,16,32] [--seconds 15]
+    return await ContextCompiler.Benchmarks.Load.TurnLoad.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && string.Equals(args[0], "quick", StringComparison.OrdinalIgnoreCase))
 {
     return QuickMeasurements.Run(args[1..]);

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ContextCompiler.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ContextCompiler.Benchmarks.Load;
+
+/// <summary>
+/// Sustained turns per second and turn latency over loopback HTTP against the real server (Kestrel, SQLite file,
+/// the default corpus), with N sessions taking turns concurrently, each session one turn at a time like a chatbot:
+///   dotnet run -c Release --project benchmarks/ContextCompiler.Benchmarks -- turns [--sessions 1,4,16,32] [--seconds 15]
+/// </summary>
+internal static class TurnLoad
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var sessionCounts = Option(args, "--sessions", "1,4,16,32").Split(',').Select(int.Parse).ToArray();
+        double seconds = double.Parse(Option(args, "--seconds", "15"), CultureInfo.InvariantCulture);
+        string root = FindRoot();
+        var questions = File.ReadLines(Path.Combine(root, "benchmarks", "questions", "sqlite-docs.dev.jsonl"))
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("query").GetString()!).ToArray();
+        var temp = Directory.CreateTempSubdirectory("contextc-turns-").FullName;
+        try
+        {
+            var app = ServerApp.Build(["--urls", "http://127.0.0.1:0"], o =>
+            {
+                o.DatabasePath = Path.Combine(temp, "turns.db");
+                o.CorpusPath = Path.Combine(root, "corpora", "sqlite-docs");
+            });
+            var clock = Stopwatch.StartNew();
+            await app.StartAsync();
+            Console.Error.WriteLine($"server ready (ingest included) in {clock.Elapsed.TotalSeconds:F1} s");
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            using var http = new HttpClient { BaseAddress = new Uri(address) };
+            http.DefaultRequestHeaders.ConnectionClose = false;
+
+            Console.WriteLine($"| Concurrent sessions | Turns | Seconds | Turns/s | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | Errors |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            await Drive(http, questions, 2, 3); // warm-up: JIT, snapshot load, connection pool
+            foreach (int n in sessionCounts)
+            {
+                var (turns, elapsed, latencies, errors) = await Drive(http, questions, n, seconds);
+                latencies.Sort();
+                Console.WriteLine(FormattableString.Invariant(
+                    $"| {n} | {turns} | {elapsed:F1} | {turns / elapsed:F1} | {Percentile(latencies, 50):F2} | {Percentile(latencies, 95):F2} | {Percentile(latencies, 99):F2} | {latencies[^1]:F2} | {errors} |"));
+            }
+
+            await app.StopAsync();
+            await app.DisposeAsync();
+            return 0;
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    // Each session: a turn (timed), then the assistant's reply (not timed), again and again until time is up.
+    private static async Task<(int Turns, double Seconds, List<double> Latencies, int Errors)> Drive(HttpClient http, string[] questions, int sessions, double seconds)
+    {
+        var ids = new List<string>();
+        for (int i = 0; i < sessions; i++)
+        {
+            var created = await http.PostAsJsonAsync("/v1/sessions", new { userId = $"load-{i}" });
+            ids.Add((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
+        }
+
+        var latencies = new List<double>();
+        int errors = 0;
+        var stop = Stopwatch.StartNew();
+        var workers = ids.Select((id, s) => Task.Run(async () =>
+        {
+            var mine = new List<double>();
+            int k = s;
+            while (stop.Elapsed.TotalSeconds < seconds)
+            {
+                var question = questions[k++ % questions.Length];
+                var t = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsJsonAsync($"/v1/sessions/{id}/turns", new { message = question, totalBudget = 2000 });
+                await response.Content.ReadAsByteArrayAsync();
+                mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                if (!response.IsSuccessStatusCode)
+                {
+                    Interlocked.Increment(ref errors);
+                }
+
+                using var reply = await http.PostAsJsonAsync($"/v1/sessions/{id}/messages", new { role = "assistant", content = "Noted: " + question });
+            }
+
+            lock (latencies)
+            {
+                latencies.AddRange(mine);
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+        return (latencies.Count, stop.Elapsed.TotalSeconds, latencies, errors);
+    }
+
+    private static double Percentile(List<double> sorted, double p)
+    {
+        double rank = p / 100 * (sorted.Count - 1);
+        int low = (int)Math.Floor(rank);
+        int high = Math.Min(sorted.Count - 1, low + 1);
+        return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
+    }
+
+    private static string Option(string[] args, string name, string fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    }
+
+    private static string FindRoot()
+    {
+        var folder = new DirectoryInfo(Environment.CurrentDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "ContextCompiler.sln")))
+        {
+            folder = folder.Parent;
+        }
+
+        return folder?.FullName ?? throw new InvalidOperationException("Run from inside the repository.");
+    }
+}
