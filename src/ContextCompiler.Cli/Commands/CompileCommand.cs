@@ -24,11 +24,12 @@ internal static class CompileCommand
         var jsonl = new Option<bool>("--jsonl") { Description = "With --queries: one WorkingSet JSON per line." };
         var corpus = new Option<string?>("--corpus") { Description = "Only retrieve from this corpus." };
         var prefix = new Option<string?>("--path-prefix") { Description = "Only retrieve from paths starting with this." };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer that counts the budget: o200k_base or cl100k_base.", DefaultValueFactory = _ => "o200k_base" };
         var set = new Option<string[]>("--set") { Description = $"Override a compiler option: key=value ({string.Join(", ", CompilerOptionsParser.Keys)}).", AllowMultipleArgumentsPerToken = false };
 
         var command = new Command("compile", "Compile a query into a cited working set within a token budget.")
         {
-            query, budget, db, json, explain, queries, jsonl, corpus, prefix, set,
+            query, budget, db, json, explain, queries, jsonl, corpus, prefix, tokenizer, set,
         };
         command.SetAction((result, _) => CliShared.Run(async () =>
         {
@@ -40,7 +41,7 @@ internal static class CompileCommand
 
             var options = CompilerOptionsParser.Apply(new CompilerOptions(), result.GetValue(set) ?? []);
             var filter = new RetrievalFilter(result.GetValue(corpus), result.GetValue(prefix));
-            var compiler = CompilerFactory.Create(CliShared.OpenStore(path), OfflineAssets.Default);
+            var compiler = CompilerFactory.Create(CliShared.OpenStore(path), OfflineAssets.Default, result.GetValue(tokenizer)!);
             int tokens = result.GetValue(budget);
             bool withExplain = result.GetValue(explain);
 
