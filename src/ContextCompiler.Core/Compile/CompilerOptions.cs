@@ -65,6 +65,8 @@ public sealed record CompilerOptions
         Check(TopK >= 1, "topK must be at least 1");
         Check(Lexical is "bm25" or "fts5", $"lexical must be 'bm25' or 'fts5', not '{Lexical}'");
         Check(Bm25.K1 >= 0 && Bm25.B is >= 0 and <= 1, "bm25 k1 must be non-negative and b between 0 and 1");
+        Check(Bm25.FeedbackDocs is >= 0 and <= 100 && Bm25.FeedbackTerms is >= 0 and <= 100 && Bm25.FeedbackWeight >= 0,
+            "prfDocs and prfTerms must be between 0 and 100, prfWeight non-negative");
         Check(VectorWeight is >= 0 and <= 1, "vectorWeight must be between 0 and 1");
         Check(RrfK >= 1, "rrfK must be at least 1");
         Check(Candidates is >= 1 and <= 1000, "candidates must be between 1 and 1000");

@@ -9,7 +9,7 @@ public static class CompilerOptionsParser
     /// <summary>The keys that <c>--set</c> understands.</summary>
     public static readonly IReadOnlyList<string> Keys =
     [
-        "lexical", "k1", "b", "fusion", "vectorWeight", "rrfK", "candidates", "titleWeight", "headingWeight", "bodyWeight", "minRelativeScore",
+        "lexical", "k1", "b", "prfDocs", "prfTerms", "prfWeight", "fusion", "vectorWeight", "rrfK", "candidates", "titleWeight", "headingWeight", "bodyWeight", "minRelativeScore",
         "mmrLambda", "redundancyCutoff", "order", "allowTruncation", "minTruncatedTokens", "packing", "topK",
     ];
 
@@ -37,6 +37,9 @@ public static class CompilerOptionsParser
         "lexical" => o with { Lexical = value },
         "k1" => o with { Bm25 = o.Bm25 with { K1 = Number(key, value) } },
         "b" => o with { Bm25 = o.Bm25 with { B = Number(key, value) } },
+        "prfDocs" => o with { Bm25 = o.Bm25 with { FeedbackDocs = Integer(key, value) } },
+        "prfTerms" => o with { Bm25 = o.Bm25 with { FeedbackTerms = Integer(key, value) } },
+        "prfWeight" => o with { Bm25 = o.Bm25 with { FeedbackWeight = Number(key, value) } },
         "fusion" => o with { Fusion = value },
         "vectorWeight" => o with { VectorWeight = Number(key, value) },
         "rrfK" => o with { RrfK = Integer(key, value) },

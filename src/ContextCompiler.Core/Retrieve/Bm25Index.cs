@@ -2,8 +2,13 @@ using ContextCompiler.Core.Embedding;
 
 namespace ContextCompiler.Core.Retrieve;
 
-/// <summary>BM25 saturation and length normalisation (Anserini's defaults: k1 = 0.9, b = 0.4).</summary>
-public sealed record Bm25Parameters(double K1 = 0.9, double B = 0.4);
+/// <summary>
+/// BM25 saturation and length normalisation (Anserini's defaults: k1 = 0.9, b = 0.4), and optional pseudo-relevance
+/// feedback in the manner of RM3: the top <paramref name="FeedbackDocs"/> results of a first pass vote, weighted by
+/// score, for <paramref name="FeedbackTerms"/> expansion terms, which join the query with weight up to
+/// <paramref name="FeedbackWeight"/> (0 docs = off).
+/// </summary>
+public sealed record Bm25Parameters(double K1 = 0.9, double B = 0.4, int FeedbackDocs = 0, int FeedbackTerms = 10, double FeedbackWeight = 0.5);
 
 /// <summary>One document for <see cref="Bm25Index"/>: a span's key and its three fields.</summary>
 public sealed record Bm25Document(SpanKey Key, string Title, string Heading, string Body);
@@ -18,16 +23,21 @@ public sealed record Bm25Document(SpanKey Key, string Title, string Heading, str
 public sealed class Bm25Index
 {
     private const int Fields = 3;
+    private static readonly HashSet<string> StemmedStopWords = Retrieve.QueryTerms.StopWordList.Select(PorterStemmer.Stem).ToHashSet(StringComparer.Ordinal);
     private readonly Dictionary<string, Posting[]> _postings;
     private readonly int[] _totalLengths;
     private readonly double _averageLength;
+    private readonly (string[] Terms, ushort[] Counts)[] _forward;
+    private readonly Dictionary<long, int> _rowOf;
 
-    private Bm25Index(SpanKey[] keys, Dictionary<string, Posting[]> postings, int[] totalLengths)
+    private Bm25Index(SpanKey[] keys, Dictionary<string, Posting[]> postings, int[] totalLengths, (string[] Terms, ushort[] Counts)[] forward)
     {
         Keys = keys;
         _postings = postings;
         _totalLengths = totalLengths;
         _averageLength = totalLengths.Length == 0 ? 0 : totalLengths.Average();
+        _forward = forward;
+        _rowOf = keys.Select((k, i) => (k.Id, i)).ToDictionary(x => x.Id, x => x.i);
     }
 
     /// <summary>The documents' keys, by row.</summary>
@@ -44,6 +54,7 @@ public sealed class Bm25Index
         var totals = new double[Fields];
         var stems = new Dictionary<string, string>(StringComparer.Ordinal);
         var counts = new Dictionary<string, (ushort T, ushort H, ushort B)>(StringComparer.Ordinal);
+        var forward = new (string[] Terms, ushort[] Counts)[documents.Count];
         for (int doc = 0; doc < documents.Count; doc++)
         {
             counts.Clear();
@@ -56,6 +67,9 @@ public sealed class Bm25Index
                 totals[f] += lengths[doc * Fields + f];
             }
 
+            var docTerms = new string[counts.Count];
+            var docCounts = new ushort[counts.Count];
+            int slot = 0;
             foreach (var (term, tf) in counts)
             {
                 if (!lists.TryGetValue(term, out var list))
@@ -64,7 +78,11 @@ public sealed class Bm25Index
                 }
 
                 list.Add(new Posting(doc, tf.T, tf.H, tf.B));
+                docTerms[slot] = term;
+                docCounts[slot++] = (ushort)Math.Min(ushort.MaxValue, tf.T + tf.H + tf.B);
             }
+
+            forward[doc] = (docTerms, docCounts);
 
             int Count(string text, int field)
             {
@@ -86,7 +104,7 @@ public sealed class Bm25Index
         }
 
         var totalLengths = Enumerable.Range(0, documents.Count).Select(d => lengths[d * Fields] + lengths[d * Fields + 1] + lengths[d * Fields + 2]).ToArray();
-        return new Bm25Index(documents.Select(d => d.Key).ToArray(), lists.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal), totalLengths);
+        return new Bm25Index(documents.Select(d => d.Key).ToArray(), lists.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal), totalLengths, forward);
     }
 
     /// <summary>The analysed terms of a query: stop words dropped, stemmed, each once.</summary>
@@ -98,14 +116,28 @@ public sealed class Bm25Index
 
     /// <summary>The best <paramref name="limit"/> documents for <paramref name="terms"/> (from <see cref="QueryTerms"/>).</summary>
     public IReadOnlyList<RankedSpan> Search(
-        IReadOnlyList<string> terms, RetrievalFilter filter, int limit, LexicalWeights weights, Bm25Parameters parameters,
-        IReadOnlyDictionary<string, double>? termWeights = null)
+        IReadOnlyList<string> terms, RetrievalFilter filter, int limit, LexicalWeights weights, Bm25Parameters parameters)
+    {
+        var weighted = terms.ToDictionary(t => t, _ => 1.0, StringComparer.Ordinal);
+        if (parameters.FeedbackDocs > 0 && parameters.FeedbackTerms > 0 && parameters.FeedbackWeight > 0)
+        {
+            var firstPass = Top(Score(weighted, weights, parameters), parameters.FeedbackDocs, filter);
+            foreach (var (term, weight) in Expansion(firstPass, weighted.Keys, parameters))
+            {
+                weighted[term] = weight;
+            }
+        }
+
+        return Top(Score(weighted, weights, parameters), limit, filter);
+    }
+
+    private (float[] Scores, List<int> Touched) Score(Dictionary<string, double> terms, LexicalWeights weights, Bm25Parameters parameters)
     {
         int n = Keys.Length;
         var scores = new float[n];
         var touched = new List<int>();
         double[] fieldWeights = [weights.Title, weights.Heading, weights.Body];
-        foreach (var term in terms)
+        foreach (var (term, termWeight) in terms)
         {
             if (!_postings.TryGetValue(term, out var postings))
             {
@@ -113,12 +145,7 @@ public sealed class Bm25Index
             }
 
             // Common terms (in over half the spans) carry almost no evidence; FTS5 floors their idf the same way.
-            double idf = Math.Max(1e-6, Math.Log((n - postings.Length + 0.5) / (postings.Length + 0.5)));
-            if (termWeights is not null && termWeights.TryGetValue(term, out var extra))
-            {
-                idf *= extra;
-            }
-
+            double idf = termWeight * Math.Max(1e-6, Math.Log((n - postings.Length + 0.5) / (postings.Length + 0.5)));
             foreach (var p in postings)
             {
                 double tf = fieldWeights[0] * p.Title + fieldWeights[1] * p.Heading + fieldWeights[2] * p.Body;
@@ -132,17 +159,55 @@ public sealed class Bm25Index
             }
         }
 
+        return (scores, touched);
+    }
+
+    private List<RankedSpan> Top((float[] Scores, List<int> Touched) pass, int limit, RetrievalFilter filter)
+    {
         var best = new TopK(limit);
         bool filtered = filter.Corpus is not null || filter.PathPrefix is not null;
-        foreach (int doc in touched)
+        foreach (int doc in pass.Touched)
         {
-            if (scores[doc] > 0 && (!filtered || filter.Accepts(Keys[doc].Corpus, Keys[doc].Path)))
+            if (pass.Scores[doc] > 0 && (!filtered || filter.Accepts(Keys[doc].Corpus, Keys[doc].Path)))
             {
-                best.Offer(scores[doc], doc, Keys);
+                best.Offer(pass.Scores[doc], doc, Keys);
             }
         }
 
         return best.Drain(Keys);
+    }
+
+    // RM3-style relevance model: p(t|R) = sum over feedback docs of p(d) * tf(t,d)/|d|, with p(d) proportional to the
+    // first-pass score; the strongest new terms get weights relative to the strongest one.
+    private IEnumerable<(string Term, double Weight)> Expansion(List<RankedSpan> feedback, IEnumerable<string> original, Bm25Parameters parameters)
+    {
+        double total = feedback.Sum(f => f.Score);
+        if (total <= 0)
+        {
+            return [];
+        }
+
+        var model = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var hit in feedback)
+        {
+            int doc = _rowOf[hit.Key.Id];
+            var (terms, counts) = _forward[doc];
+            double length = Math.Max(1, _totalLengths[doc]);
+            for (int i = 0; i < terms.Length; i++)
+            {
+                if (!StemmedStopWords.Contains(terms[i]) && terms[i].Length > 1 && !terms[i].All(char.IsDigit))
+                {
+                    model[terms[i]] = model.GetValueOrDefault(terms[i]) + hit.Score / total * counts[i] / length;
+                }
+            }
+        }
+
+        var known = original.ToHashSet(StringComparer.Ordinal);
+        var chosen = model.Where(m => !known.Contains(m.Key))
+            .OrderByDescending(m => m.Value).ThenBy(m => m.Key, StringComparer.Ordinal)
+            .Take(parameters.FeedbackTerms).ToList();
+        double top = chosen.Count == 0 ? 0 : chosen[0].Value;
+        return chosen.Select(m => (m.Key, parameters.FeedbackWeight * m.Value / top));
     }
 
     /// <summary>The stemmed terms of <paramref name="text"/>, in order, with repeats. Stop words stay: they count towards a span's length, as in FTS5.</summary>

@@ -18,6 +18,9 @@ public static class QueryTerms
         "used", "want", "need", "way", "make", "one", "all", "s", "t", "don", "doesn", "isn", "not", "no",
     };
 
+    /// <summary>The stop words, for analyses that need them as a list.</summary>
+    public static IEnumerable<string> StopWordList => StopWords;
+
     /// <summary>True for the common English function words that searches ignore.</summary>
     public static bool IsStopWord(string lowerCaseWord) => StopWords.Contains(lowerCaseWord);
 

@@ -51,6 +51,27 @@ public sealed class Bm25IndexTests
         Assert.Empty(Search("the of and to"));
     }
 
+    [Fact]
+    public void Pseudo_relevance_feedback_finds_a_span_that_shares_only_the_feedback_terms()
+    {
+        Bm25Document[] documents =
+        [
+            new(new SpanKey(1, "c", "a.md", 1), "", "", "checkpoint wal frames copied back"),
+            new(new SpanKey(2, "c", "b.md", 1), "", "", "checkpoint wal frames database"),
+            new(new SpanKey(3, "c", "c.md", 1), "", "", "frames copied back into the database file"),
+            new(new SpanKey(4, "c", "d.md", 1), "", "", "unrelated vacuum text"),
+        ];
+        var index = Bm25Index.Build(documents);
+        var terms = Bm25Index.QueryTerms("checkpoint wal");
+        var plain = index.Search(terms, new RetrievalFilter(), 10, new LexicalWeights(), new Bm25Parameters());
+        var expanded = index.Search(terms, new RetrievalFilter(), 10, new LexicalWeights(), new Bm25Parameters(FeedbackDocs: 2, FeedbackTerms: 3));
+
+        Assert.DoesNotContain(plain, h => h.Key.Path == "c.md");
+        Assert.Contains(expanded, h => h.Key.Path == "c.md");
+        Assert.DoesNotContain(expanded, h => h.Key.Path == "d.md");
+        Assert.Equal(["a.md", "b.md"], expanded.Take(2).Select(h => h.Key.Path).Order());
+    }
+
     [Theory]
     [InlineData("caresses", "caress")]
     [InlineData("ponies", "poni")]
