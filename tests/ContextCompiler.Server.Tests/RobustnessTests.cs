@@ -20,7 +20,7 @@ public sealed class RobustnessTests(SharedServer server) : IClassFixture<SharedS
     public async Task Malformed_bodies_on_every_write_route_are_4xx_problems(string body)
     {
         var id = await _client.CreateSession();
-        foreach (var path in new[] { "/v1/compile", "/v1/sessions", $"/v1/sessions/{id}/turns", $"/v1/sessions/{id}/messages" })
+        foreach (var path in new[] { "/v1/compile", "/v1/sessions", $"/v1/sessions/{id}/turns", $"/v1/sessions/{id}/messages", $"/v1/sessions/{id}/replay/recompile" })
         {
             var response = await _client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
             int status = (int)response.StatusCode;

@@ -89,36 +89,41 @@ internal static class SessionsCommand
         command.SetAction(result => Run(() =>
         {
             var replay = OpenSessions(result.GetValue(db)!).Replay(result.GetValue(tenant)!, result.GetValue(id)!);
-            if (result.GetValue(json))
-            {
-                Console.WriteLine(JsonSerializer.Serialize(replay, SessionJson.Options));
-                return Task.FromResult(0);
-            }
-
-            foreach (var turn in replay.Turns)
-            {
-                if (turn.UserMessage is { } user)
-                {
-                    Console.WriteLine($"[{user.Sequence}] {HistoryBuilder.Render(user)}");
-                }
-
-                if (turn.WorkingSet is { } set)
-                {
-                    using var document = JsonDocument.Parse(set.Json);
-                    var root = document.RootElement;
-                    Console.WriteLine($"    working set: {root.GetProperty("tokenCount").GetInt32()}/{root.GetProperty("budget").GetInt32()} tokens, " +
-                        $"{root.GetProperty("citations").GetArrayLength()} citations");
-                }
-
-                foreach (var m in new[] { turn.AssistantMessage }.OfType<Message>().Concat(turn.ExtraMessages).OrderBy(m => m.Sequence))
-                {
-                    Console.WriteLine($"[{m.Sequence}] {HistoryBuilder.Render(m)}");
-                }
-            }
-
+            PrintReplay(replay, result.GetValue(json), Console.Out);
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    /// <summary>A replay as JSON (as GET /v1/sessions/{id}/replay sends it) or as one line per message with each working set's size.</summary>
+    internal static void PrintReplay(SessionReplay replay, bool json, TextWriter output)
+    {
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(replay, SessionJson.Options));
+            return;
+        }
+
+        foreach (var turn in replay.Turns)
+        {
+            if (turn.UserMessage is { } user)
+            {
+                output.WriteLine($"[{user.Sequence}] {HistoryBuilder.Render(user)}");
+            }
+
+            if (turn.WorkingSet is { } set)
+            {
+                using var document = JsonDocument.Parse(set.Json);
+                var root = document.RootElement;
+                output.WriteLine($"    working set: {root.GetProperty("tokenCount").GetInt32()}/{root.GetProperty("budget").GetInt32()} tokens, " +
+                    $"{root.GetProperty("citations").GetArrayLength()} citations");
+            }
+
+            foreach (var m in new[] { turn.AssistantMessage }.OfType<Message>().Concat(turn.ExtraMessages).OrderBy(m => m.Sequence))
+            {
+                output.WriteLine($"[{m.Sequence}] {HistoryBuilder.Render(m)}");
+            }
+        }
     }
 
     // A missing session is an expected failure like a missing file: a message and exit code 1, not a stack trace.

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Retrieve;
 using ContextCompiler.Storage.Sessions;
@@ -27,8 +26,7 @@ public static class CompileApi
             throw new ArgumentException($"budget must be between 1 and {sessions.Options.MaxBudget}, not {budget}.");
         }
 
-        var assignments = (body.Options ?? []).Select(kv => $"{kv.Key}={(kv.Value.ValueKind == JsonValueKind.String ? kv.Value.GetString() : kv.Value.GetRawText())}");
-        var options = CompilerOptionsParser.Apply(new CompilerOptions(), assignments);
+        var options = CompilerOptionsParser.Apply(new CompilerOptions(), OptionAssignments.From(body.Options));
         var request = new CompileRequest(body.Query ?? string.Empty, budget, new RetrievalFilter(body.Corpus, body.PathPrefix), options, body.Explain ?? false);
         return TypedResults.Ok(compiler.Compile(request));
     }

@@ -6,6 +6,20 @@ namespace ContextCompiler.Server.Endpoints;
 /// <summary>POST /v1/compile. <see cref="Options"/> maps compiler option keys (as for <c>--set</c>) to values.</summary>
 public sealed record CompileBody(string? Query, int? Budget, string? Corpus, string? PathPrefix, Dictionary<string, JsonElement>? Options, bool? Explain);
 
+/// <summary>
+/// POST /v1/sessions/{id}/replay/recompile. <see cref="Budget"/> replaces every turn's stored budget; <see cref="Options"/>
+/// (keys as for <c>--set</c>) are applied on top of each turn's recorded configuration.
+/// </summary>
+public sealed record RecompileBody(int? Budget, Dictionary<string, JsonElement>? Options);
+
+/// <summary>Turns a JSON object of compiler options into the <c>key=value</c> assignments that <c>CompilerOptionsParser</c> reads.</summary>
+public static class OptionAssignments
+{
+    /// <summary>Each entry as <c>key=value</c>: strings as they are, other values as their JSON text.</summary>
+    public static IReadOnlyList<string> From(Dictionary<string, JsonElement>? options) =>
+        (options ?? []).Select(kv => $"{kv.Key}={(kv.Value.ValueKind == JsonValueKind.String ? kv.Value.GetString() : kv.Value.GetRawText())}").ToList();
+}
+
 /// <summary>POST /v1/sessions.</summary>
 public sealed record CreateSessionBody(string? UserId, JsonElement? Metadata, SessionBudgets? DefaultBudgets);
 

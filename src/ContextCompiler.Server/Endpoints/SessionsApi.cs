@@ -1,3 +1,4 @@
+using ContextCompiler.Core.Evaluate;
 using ContextCompiler.Storage.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -26,6 +27,9 @@ public static class SessionsApi
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapGet("/{id}/history", History).WithName("GetHistory").WithSummary("The newest messages that fit maxTokens.").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/{id}/replay", Replay).WithName("ReplaySession").WithSummary("Every turn with its stored working set, byte for byte.").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{id}/replay/recompile", Recompile).WithName("RecompileReplay")
+            .WithSummary("Compile every stored user turn again with another budget or options and compare it with the stored working set; stores nothing.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
@@ -71,4 +75,7 @@ public static class SessionsApi
         TypedResults.Ok(store.History(Tenant(context), id, maxTokens, skipOversized ?? false));
 
     private static Ok<SessionReplay> Replay(string id, SessionStore store, HttpContext context) => TypedResults.Ok(store.Replay(Tenant(context), id));
+
+    private static Ok<RecompileReport> Recompile(string id, RecompileBody? body, SessionRecompiler recompiler, HttpContext context) =>
+        TypedResults.Ok(recompiler.Recompile(Tenant(context), id, new RecompileRequest(body?.Budget, OptionAssignments.From(body?.Options))));
 }

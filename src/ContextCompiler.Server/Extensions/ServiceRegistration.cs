@@ -66,6 +66,7 @@ public static class ServiceRegistration
                 RetentionDays = o.RetentionDays,
             });
         });
+        services.AddSingleton(sp => new SessionRecompiler(sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<WorkingSetCompiler>()));
         services.AddHostedService<StartupTasks>();
         return services;
     }
