@@ -9,6 +9,8 @@ var root = new RootCommand("contextc: compiles token-budgeted, cited working set
     StatsCommand.Create(),
     ServeCommand.Create(),
     SessionsCommand.Create(),
+    EvalCommand.Create(),
+    ReplayCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -28,33 +28,12 @@ public sealed class WorkingSetCompiler(
     /// <exception cref="ArgumentException">The query is blank, the budget below 1, or an option invalid.</exception>
     public WorkingSet Compile(CompileRequest request)
     {
-        if (string.IsNullOrWhiteSpace(request.Query))
-        {
-            throw new ArgumentException("The query must not be empty.", nameof(request));
-        }
-
-        if (request.Budget < 1)
-        {
-            throw new ArgumentException($"The budget must be at least 1 token, not {request.Budget}.", nameof(request));
-        }
-
-        var options = request.Options ?? new CompilerOptions();
-        options.Validate();
-        var filter = request.Filter ?? new RetrievalFilter();
-        string retrievalQuery = string.IsNullOrWhiteSpace(request.RetrievalQuery) ? request.Query : request.RetrievalQuery;
+        var (options, filter, retrievalQuery) = Validated(request);
         var terms = QueryTerms.Of(retrievalQuery);
         var timings = new List<StageTiming>();
         var clock = Stopwatch.StartNew();
 
-        var lexicalHits = options.VectorWeight < 1
-            ? LexicalRetriever(options.Lexical).Search(new LexicalRequest(retrievalQuery, filter, options.Candidates, options.LexicalWeights, options.Bm25))
-            : [];
-        Lap("retrieve.lexical");
-        var vectorHits = options.VectorWeight > 0 ? vectors.Search(embed(retrievalQuery), filter, options.Candidates) : [];
-        Lap("retrieve.vector");
-
-        var fused = Fusions.Create(options.Fusion, options.VectorWeight, options.RrfK).Fuse(lexicalHits, vectorHits);
-        Lap("fuse");
+        var fused = Fuse(options, filter, retrievalQuery, Lap);
 
         var spans = catalog.Get(fused.Select(f => f.Key.Id).ToList());
         var candidates = fused.Where(f => spans.ContainsKey(f.Key.Id))
@@ -88,6 +67,50 @@ public sealed class WorkingSetCompiler(
             timings.Add(new StageTiming(stage, Math.Round(clock.Elapsed.TotalMilliseconds, 3)));
             clock.Restart();
         }
+    }
+
+    /// <summary>
+    /// Only the first stages of <see cref="Compile"/>: retrieve with the request's options and fuse, returning the ranked
+    /// candidates before selection and packing (the budget is not used). Evaluations rank documents with this.
+    /// </summary>
+    /// <exception cref="ArgumentException">The query is blank, the budget below 1, or an option invalid.</exception>
+    public IReadOnlyList<FusedCandidate> Retrieve(CompileRequest request)
+    {
+        var (options, filter, retrievalQuery) = Validated(request);
+        return Fuse(options, filter, retrievalQuery, _ => { });
+    }
+
+    private static (CompilerOptions Options, RetrievalFilter Filter, string RetrievalQuery) Validated(CompileRequest request)
+    {
+        if (string.IsNullOrWhiteSpace(request.Query))
+        {
+            throw new ArgumentException("The query must not be empty.", nameof(request));
+        }
+
+        if (request.Budget < 1)
+        {
+            throw new ArgumentException($"The budget must be at least 1 token, not {request.Budget}.", nameof(request));
+        }
+
+        var options = request.Options ?? new CompilerOptions();
+        options.Validate();
+        string retrievalQuery = string.IsNullOrWhiteSpace(request.RetrievalQuery) ? request.Query : request.RetrievalQuery;
+        return (options, request.Filter ?? new RetrievalFilter(), retrievalQuery);
+    }
+
+    // Retrieve (BM25 unless the vector weight is 1, vectors unless it is 0) → fuse; lap names each stage's timing.
+    private IReadOnlyList<FusedCandidate> Fuse(CompilerOptions options, RetrievalFilter filter, string retrievalQuery, Action<string> lap)
+    {
+        var lexicalHits = options.VectorWeight < 1
+            ? LexicalRetriever(options.Lexical).Search(new LexicalRequest(retrievalQuery, filter, options.Candidates, options.LexicalWeights, options.Bm25))
+            : [];
+        lap("retrieve.lexical");
+        var vectorHits = options.VectorWeight > 0 ? vectors.Search(embed(retrievalQuery), filter, options.Candidates) : [];
+        lap("retrieve.vector");
+
+        var fused = Fusions.Create(options.Fusion, options.VectorWeight, options.RrfK).Fuse(lexicalHits, vectorHits);
+        lap("fuse");
+        return fused;
     }
 
     private ILexicalRetriever LexicalRetriever(string name) =>

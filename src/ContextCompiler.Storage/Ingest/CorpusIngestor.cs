@@ -7,7 +7,7 @@ using Microsoft.Extensions.AI;
 namespace ContextCompiler.Storage.Ingest;
 
 /// <summary>
-/// Ingests folders into the span index: find files → load → chunk (with exact token counts) → embed → write.
+/// Ingests folders (or documents given as text) into the span index: find files → load → chunk (with exact token counts) → embed → write.
 /// Re-ingesting is idempotent by content hash and chunking settings; each batch of files is one transaction,
 /// and a bad file is skipped with a reason without stopping the run.
 /// </summary>
@@ -23,10 +23,56 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
         IReadOnlyList<string> roots, IngestOptions options, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         options.Chunking.Validate();
+        var files = SourceFinder.Find(roots, options.Corpus);
+        return Run(files, (file, isUnchanged) => SourceLoader.Load(file, options.MaxFileBytes, isUnchanged), options, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Ingests documents given as text (for example a benchmark's corpus records) into <paramref name="corpus"/>, each one
+    /// artifact at its path, through the same load → chunk → embed → write path as files. <see cref="IngestOptions.Corpus"/>
+    /// and the file size limit do not apply; <see cref="IngestOptions.Prune"/> removes the corpus's other artifacts.
+    /// </summary>
+    /// <exception cref="ArgumentException">A blank corpus name or path, or two documents with the same path.</exception>
+    public IngestReport IngestDocuments(
+        string corpus, IEnumerable<SourceDocument> documents, IngestOptions options, IProgress<IngestProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        options.Chunking.Validate();
+        if (string.IsNullOrWhiteSpace(corpus))
+        {
+            throw new ArgumentException("The corpus name must not be empty.", nameof(corpus));
+        }
+
+        var byPath = new Dictionary<string, SourceDocument>(StringComparer.Ordinal);
+        foreach (var document in documents)
+        {
+            if (string.IsNullOrWhiteSpace(document.Path))
+            {
+                throw new ArgumentException("A document's path must not be empty.", nameof(documents));
+            }
+
+            if (!byPath.TryAdd(document.Path, document))
+            {
+                throw new ArgumentException($"Two documents have the path '{document.Path}'.", nameof(documents));
+            }
+        }
+
+        var files = byPath.Keys.Order(StringComparer.Ordinal).Select(path => new SourceFile(corpus, $"{corpus}/{path}", path)).ToList();
+        return Run(files, (file, isUnchanged) =>
+        {
+            var document = byPath[file.RelativePath];
+            return SourceLoader.FromText(file, document.Kind, document.Content, isUnchanged);
+        }, options, progress, cancellationToken);
+    }
+
+    /// <summary>Load → chunk → embed → write, batch by batch, for files found on disk or documents given as text.</summary>
+    private IngestReport Run(
+        List<SourceFile> files, Func<SourceFile, Func<string, bool>, LoadedSource> load, IngestOptions options, IProgress<IngestProgress>? progress,
+        CancellationToken cancellationToken)
+    {
         var clock = Stopwatch.StartNew();
         var chunker = new Chunker(tokenizer, options.Chunking);
         var reader = new IndexReader(store);
-        var files = SourceFinder.Find(roots, options.Corpus);
         var stored = files.Select(f => f.Corpus).Distinct().ToDictionary(c => c, reader.Artifacts, StringComparer.Ordinal);
         var tally = new Tally();
         var skipped = new List<SkippedFile>();
@@ -37,7 +83,7 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(new IngestProgress(done, files.Count, batch[0].RelativePath));
             var prepared = new List<(PreparedArtifact Artifact, StoredArtifact? Previous)>();
-            foreach (var (loaded, chunks, vectors) in Prepare(batch, options, stored, chunker, cancellationToken))
+            foreach (var (loaded, chunks, vectors) in Prepare(batch, load, stored, chunker, cancellationToken))
             {
                 var previous = stored[loaded.File.Corpus].GetValueOrDefault(loaded.File.RelativePath);
                 tally.Seen(loaded.File);
@@ -73,11 +119,11 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
 
     /// <summary>Load → chunk → embed for a batch, in parallel but in file order.</summary>
     private IEnumerable<(LoadedSource Loaded, IReadOnlyList<Chunk>? Chunks, IReadOnlyList<float[]>? Vectors)> Prepare(
-        SourceFile[] batch, IngestOptions options, Dictionary<string, Dictionary<string, StoredArtifact>> stored, Chunker chunker,
-        CancellationToken cancellationToken) =>
+        SourceFile[] batch, Func<SourceFile, Func<string, bool>, LoadedSource> load, Dictionary<string, Dictionary<string, StoredArtifact>> stored,
+        Chunker chunker, CancellationToken cancellationToken) =>
         batch
             .AsParallel().AsOrdered().WithCancellation(cancellationToken)
-            .Select(f => SourceLoader.Load(f, options.MaxFileBytes, hash =>
+            .Select(f => load(f, hash =>
                 stored[f.Corpus].TryGetValue(f.RelativePath, out var s) && s.ContentHash == hash && s.Chunking == chunker.Options.Fingerprint))
             .Select(loaded =>
             {

@@ -21,6 +21,9 @@ public sealed record IngestOptions
     public ChunkingOptions Chunking { get; init; } = new();
 }
 
+/// <summary>A document given as text rather than read from a file: its artifact path, its content and how it is structured.</summary>
+public sealed record SourceDocument(string Path, string Content, SourceKind Kind);
+
 /// <summary>A file that was not ingested, and why.</summary>
 public sealed record SkippedFile(string Path, string Reason);
 

@@ -5,7 +5,7 @@ using ContextCompiler.Core.Ingest;
 namespace ContextCompiler.Storage.Ingest;
 
 /// <summary>A file found under an ingest root.</summary>
-/// <param name="FullPath">Where it is on disk.</param>
+/// <param name="FullPath">Where it is on disk (for a document given as text, its corpus and path).</param>
 /// <param name="RelativePath">Its path relative to the root, with <c>/</c> separators: the artifact's path.</param>
 public sealed record SourceFile(string Corpus, string FullPath, string RelativePath);
 
@@ -69,6 +69,24 @@ public static class SourceLoader
             return new LoadedSource(file, kind, hash, bytes.Length, null, "invalid UTF-8");
         }
 
+        return Converted(file, kind, hash, bytes.Length, text);
+    }
+
+    /// <summary>
+    /// Loads a document given as text (for example a benchmark corpus record) the way <see cref="Load"/> loads a file:
+    /// hashed as UTF-8, then normalised and converted. Returns no content when <paramref name="isUnchanged"/> says the hash is stored.
+    /// </summary>
+    public static LoadedSource FromText(SourceFile file, SourceKind kind, string text, Func<string, bool> isUnchanged)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        return isUnchanged(hash)
+            ? new LoadedSource(file, kind, hash, bytes.Length, null, null)
+            : Converted(file, kind, hash, bytes.Length, text);
+    }
+
+    private static LoadedSource Converted(SourceFile file, SourceKind kind, string hash, long bytes, string text)
+    {
         text = Normalize(text);
         if (kind == SourceKind.Html)
         {
@@ -76,8 +94,8 @@ public static class SourceLoader
         }
 
         return string.IsNullOrWhiteSpace(text)
-            ? new LoadedSource(file, kind, hash, bytes.Length, null, "no text")
-            : new LoadedSource(file, kind, hash, bytes.Length, text, null);
+            ? new LoadedSource(file, kind, hash, bytes, null, "no text")
+            : new LoadedSource(file, kind, hash, bytes, text, null);
     }
 
     /// <summary>Drops a byte-order mark and turns CRLF and CR line ends into LF.</summary>

@@ -1,0 +1,160 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using ContextCompiler.Core.Evaluate;
+using ContextCompiler.Storage.Assets;
+using ContextCompiler.Storage.Evaluate;
+
+namespace ContextCompiler.Cli.Commands;
+
+/// <summary>
+/// <c>contextc eval --dataset DIR [--budgets 250,500,...] [--strategies a,b] [--run FILE] [--out DIR] [--json] [--limit N]
+/// [--set key=value] [--corpus-dir DIR]</c>: retrieval and working-set benchmarks on BEIR, SQuAD and dialog sets.
+/// </summary>
+internal static class EvalCommand
+{
+    private static readonly JsonSerializerOptions ReportJson = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var dataset = new Option<string>("--dataset") { Description = "A BEIR folder, a SQuAD v1.1 file, dialog JSON lines, or a CoQA/QuAC-style file.", Required = true };
+        var budgets = new Option<string?>("--budgets") { Description = "Working-set budgets (default 250,500,1000,2000,4000)." };
+        var strategies = new Option<string?>("--strategies") { Description = "Strategies to compare (default all): bm25, vector, hybrid-rrf, hybrid-mmr, default, greedy-stop, topk-truncate; dialogs: conversational, last-message-only." };
+        var run = new Option<string?>("--run") { Description = "Write the default strategy's ranking as a TREC run file." };
+        var output = new Option<string?>("--out") { Description = "Write report.json, report.md and recall-vs-budget.svg to this folder." };
+        var json = CliShared.JsonOption("Print the report as JSON.");
+        var limit = new Option<int?>("--limit") { Description = "Evaluate only N queries (or dialogs), spread evenly over the set." };
+        var set = new Option<string[]>("--set") { Description = "A compiler option for every strategy: key=value (e.g. k1=1.2, b=0.75, titleWeight, headingWeight, bodyWeight)." };
+        var corpusDir = new Option<string?>("--corpus-dir") { Description = "The corpus folder of dialog JSON lines (default corpora/sqlite-docs of the repository)." };
+
+        var command = new Command("eval", "Benchmark retrieval and working sets at several budgets on a public data set.")
+        {
+            dataset, budgets, strategies, run, output, json, limit, set, corpusDir,
+        };
+        command.SetAction((result, cancellation) => CliShared.Run(async () =>
+        {
+            var clock = Stopwatch.StartNew();
+            var data = DatasetReader.Read(result.GetValue(dataset)!);
+            var runFile = result.GetValue(run);
+            if (runFile is not null && data is not RetrievalDataset)
+            {
+                throw new ArgumentException("--run needs a ranked-retrieval set (BEIR or SQuAD); dialogs have no document ranking.");
+            }
+
+            var settings = new EvalSettings
+            {
+                Budgets = EvalStrategies.ParseBudgets(result.GetValue(budgets)),
+                Strategies = result.GetValue(strategies),
+                Set = result.GetValue(set) ?? [],
+                Limit = result.GetValue(limit),
+                CorpusDirectory = result.GetValue(corpusDir) ?? DefaultCorpus(),
+            };
+            await Console.Error.WriteLineAsync($"eval: {data.Name} ({data.Format}), {data.Documents.Count} documents, budgets {string.Join(",", settings.Budgets)}");
+            var outcome = await new EvalRunner(OfflineAssets.Default).RunAsync(data, settings, new LineProgress(), cancellation);
+            var report = outcome.Report;
+
+            if (runFile is not null && outcome.Run is { } ranking)
+            {
+                await File.WriteAllTextAsync(runFile, TrecRun.Format(ranking, $"contextc-{report.Default}"), cancellation);
+            }
+
+            var body = JsonSerializer.Serialize(Project(report), ReportJson) + "\n";
+            if (result.GetValue(output) is { } folder)
+            {
+                Directory.CreateDirectory(folder);
+                await File.WriteAllTextAsync(Path.Combine(folder, "report.json"), body, cancellation);
+                await File.WriteAllTextAsync(Path.Combine(folder, "report.md"), MarkdownReport.Render(report), cancellation);
+                var label = data is DialogDataset ? "answer recall (turns citing a relevant page)" : "evidence recall";
+                await File.WriteAllTextAsync(Path.Combine(folder, "recall-vs-budget.svg"), RecallPlot.Render(report, label), cancellation);
+                if (data.Format == "squad")
+                {
+                    await File.WriteAllTextAsync(Path.Combine(folder, "answer-recall-vs-budget.svg"), RecallPlot.Render(report, "answer-span recall", b => b.AnswerRecall), cancellation);
+                }
+            }
+
+            if (result.GetValue(json))
+            {
+                Console.Write(body);
+            }
+            else
+            {
+                Console.Write(MarkdownReport.Render(report));
+            }
+
+            await Console.Error.WriteLineAsync($"eval: done in {clock.Elapsed.TotalSeconds:F1} s");
+            return 0;
+        }));
+        return command;
+    }
+
+    // The documented JSON shape; metrics that do not apply are null, not left out.
+    private static object Project(EvalReport report) => new
+    {
+        dataset = report.Dataset,
+        format = report.Format,
+        queries = report.Queries,
+        @default = report.Default,
+        documents = report.Documents,
+        spans = report.Spans,
+        notes = report.Notes,
+        strategies = report.Strategies.Select(s => new
+        {
+            name = s.Name,
+            settings = s.Settings,
+            ndcgAt10 = Round(s.NdcgAt10),
+            recallAt100 = Round(s.RecallAt100),
+            mrrAt10 = Round(s.MrrAt10),
+            budgets = s.Budgets.Select(b => new
+            {
+                budget = b.Budget,
+                evidenceRecall = Round(b.EvidenceRecall),
+                answerRecall = Round(b.AnswerRecall),
+                utilization = Round(b.Utilization),
+                spans = Round(b.Spans),
+                p50Ms = Math.Round(b.P50Ms, 3),
+                p95Ms = Math.Round(b.P95Ms, 3),
+            }),
+        }),
+    };
+
+    private static double? Round(double? value) => value is { } v ? Math.Round(v, 6) : null;
+
+    private static string? DefaultCorpus()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
+            {
+                if (File.Exists(Path.Combine(folder.FullName, "ContextCompiler.sln")))
+                {
+                    return Path.Combine(folder.FullName, "corpora", "sqlite-docs");
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A line on stderr at each tenth of each stage.</summary>
+    private sealed class LineProgress : IProgress<EvalProgress>
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private string _stage = string.Empty;
+        private int _lastTenth = -1;
+
+        public void Report(EvalProgress value)
+        {
+            if (value.Stage != _stage)
+            {
+                (_stage, _lastTenth) = (value.Stage, -1);
+            }
+
+            int tenth = value.Total == 0 ? 10 : (int)((long)value.Done * 10 / value.Total);
+            if (tenth != _lastTenth)
+            {
+                _lastTenth = tenth;
+                Console.Error.WriteLine($"eval: {value.Stage} {tenth * 10}% ({value.Done}/{value.Total}) at {_clock.Elapsed.TotalSeconds:F0} s");
+            }
+        }
+    }
+}

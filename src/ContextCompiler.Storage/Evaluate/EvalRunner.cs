@@ -1,0 +1,354 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ContextCompiler.Core.Compile;
+using ContextCompiler.Core.Embedding;
+using ContextCompiler.Core.Evaluate;
+using ContextCompiler.Core.Ingest;
+using ContextCompiler.Core.Retrieve;
+using ContextCompiler.Storage.Assets;
+using ContextCompiler.Storage.Index;
+using ContextCompiler.Storage.Ingest;
+using ContextCompiler.Storage.Retrieve;
+using ContextCompiler.Storage.Sessions;
+
+namespace ContextCompiler.Storage.Evaluate;
+
+/// <summary>How an evaluation runs.</summary>
+public sealed record EvalSettings
+{
+    /// <summary>Working-set budgets, ascending.</summary>
+    public IReadOnlyList<int> Budgets { get; init; } = EvalStrategies.DefaultBudgets;
+
+    /// <summary>Comma-separated strategy names; all of the data set's kind when null.</summary>
+    public string? Strategies { get; init; }
+
+    /// <summary><c>key=value</c> compiler options applied to every strategy (before the strategy's own).</summary>
+    public IReadOnlyList<string> Set { get; init; } = [];
+
+    /// <summary>Evaluate only this many queries (or dialogs), spread evenly over the set.</summary>
+    public int? Limit { get; init; }
+
+    /// <summary>The folder ingested for dialogs that refer to an external corpus.</summary>
+    public string? CorpusDirectory { get; init; }
+
+    /// <summary>History tokens of each dialog turn; kept small, since only the working set is measured.</summary>
+    public int HistoryBudget { get; init; } = 100;
+
+    /// <summary>Spans retrieved per query to rank documents (enough for 100 documents where possible).</summary>
+    public int RankingDepth { get; init; } = 1000;
+}
+
+/// <summary>Where a run is: a stage ("ingest", "evaluate") and its units done out of the total.</summary>
+public sealed record EvalProgress(string Stage, int Done, int Total);
+
+/// <summary>The report, and the default strategy's document ranking for a TREC run file (null for dialogs).</summary>
+public sealed record EvalOutcome(EvalReport Report, IReadOnlyDictionary<string, IReadOnlyList<ScoredDocument>>? Run);
+
+/// <summary>
+/// Runs an evaluation in a fresh temporary index: ingests the set's documents (or the dialogs' corpus folder), then for
+/// each strategy ranks documents per query and compiles a working set per query and budget; dialogs are replayed as
+/// sessions through <see cref="SessionStore.TakeTurnAsync"/>. The temporary folder is deleted afterwards.
+/// </summary>
+public sealed class EvalRunner(OfflineAssets assets)
+{
+    private const string Tenant = "eval";
+
+    /// <summary>Evaluates <paramref name="dataset"/>.</summary>
+    /// <exception cref="ArgumentException">Unknown strategies, invalid options, or options given for dialogs.</exception>
+    public async Task<EvalOutcome> RunAsync(EvalDataset dataset, EvalSettings settings, IProgress<EvalProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (settings.Budgets.Count == 0 || settings.Budgets.Any(b => b < 1))
+        {
+            throw new ArgumentException("Give at least one budget, each at least 1 token.");
+        }
+
+        using var workspace = new Workspace(assets);
+        return dataset switch
+        {
+            RetrievalDataset retrieval => RunRetrieval(workspace, retrieval, settings, progress, cancellationToken),
+            DialogDataset dialogs => await RunDialogsAsync(workspace, dialogs, settings, progress, cancellationToken),
+            _ => throw new ArgumentException($"Data sets of format '{dataset.Format}' cannot be evaluated."),
+        };
+    }
+
+    private EvalOutcome RunRetrieval(Workspace workspace, RetrievalDataset dataset, EvalSettings settings, IProgress<EvalProgress>? progress, CancellationToken cancellationToken)
+    {
+        var strategies = EvalStrategies.Select(EvalStrategies.Retrieval, settings.Strategies);
+        var options = strategies.ToDictionary(s => s.Name, s => s.Options(settings.Set), StringComparer.Ordinal);
+        var queries = EvalSampling.Spread(dataset.Queries, settings.Limit);
+        var qrels = queries.ToDictionary(q => q.Id, q => q.Judgements, StringComparer.Ordinal);
+        var ingest = workspace.Ingest(dataset.Name, dataset.Documents, progress, cancellationToken);
+        var compiler = CompilerFactory.Create(workspace.Store, assets);
+        var filter = new RetrievalFilter(Corpus: dataset.Name);
+        var lines = dataset.Format == "squad"
+            ? dataset.Documents.ToDictionary(d => d.Path, d => SourceLoader.Normalize(d.Content).Split('\n'), StringComparer.Ordinal)
+            : null;
+
+        var rankings = new Dictionary<CompilerOptions, Dictionary<string, IReadOnlyList<ScoredDocument>>>();
+        var reports = new List<StrategyReport>();
+        var counter = new Counter(progress, "evaluate", strategies.Count * queries.Count * (settings.Budgets.Count + 1));
+        foreach (var strategy in strategies)
+        {
+            var strategyOptions = options[strategy.Name];
+            var deep = RankingOptions(strategyOptions, settings.RankingDepth);
+            if (!rankings.TryGetValue(deep, out var run))
+            {
+                run = new Dictionary<string, IReadOnlyList<ScoredDocument>>(StringComparer.Ordinal);
+                foreach (var query in queries)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var fused = compiler.Retrieve(new CompileRequest(query.Text, 1, filter, deep));
+                    run[query.Id] = RetrievalMetrics.DocumentsFromSpans(fused.Select(f => (f.Key.Path, f.Score)));
+                    counter.Step();
+                }
+
+                rankings[deep] = run;
+            }
+            else
+            {
+                counter.Step(queries.Count);
+            }
+
+            var scores = RetrievalMetrics.Evaluate(qrels, run);
+            var budgets = new List<BudgetReport>();
+            foreach (int budget in settings.Budgets)
+            {
+                var evidence = new List<double>();
+                var answers = new List<double>();
+                var utilization = new List<double>();
+                var spans = new List<double>();
+                var latency = new List<double>();
+                foreach (var query in queries)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var clock = Stopwatch.StartNew();
+                    var set = compiler.Compile(new CompileRequest(query.Text, budget, filter, strategyOptions));
+                    latency.Add(clock.Elapsed.TotalMilliseconds);
+                    var cited = set.Citations.Select(c => c.Path).ToHashSet(StringComparer.Ordinal);
+                    evidence.Add((double)query.Relevant.Count(cited.Contains) / query.Relevant.Count);
+                    if (lines is not null)
+                    {
+                        answers.Add(AnswerCited(query, set, lines) ? 1 : 0);
+                    }
+
+                    utilization.Add(set.Utilization);
+                    spans.Add(set.Citations.Count);
+                    counter.Step();
+                }
+
+                budgets.Add(new BudgetReport(budget, EvalStatistics.Mean(evidence), lines is null ? null : EvalStatistics.Mean(answers),
+                    EvalStatistics.Mean(utilization), EvalStatistics.Mean(spans), EvalStatistics.Percentile(latency, 50), EvalStatistics.Percentile(latency, 95)));
+            }
+
+            reports.Add(new StrategyReport(strategy.Name, strategy.Settings, scores.NdcgAt10, scores.RecallAt100, scores.MrrAt10, budgets));
+        }
+
+        var notes = new List<string>
+        {
+            $"Compiler options shared by every strategy (--set): {(settings.Set.Count == 0 ? "none" : string.Join(" ", settings.Set))}.",
+            $"Ranking: the top {settings.RankingDepth} spans after fusion; a document scores its best span; documents in trec_eval order (score descending, ties by document id descending).",
+            "MMR and packing act after ranking, so hybrid-mmr, greedy-stop and topk-truncate rank as default does; they differ in the working sets.",
+            "Evidence recall: mean fraction of a query's relevant documents with at least one cited span in the working set.",
+        };
+        if (dataset.Format == "beir")
+        {
+            notes.Insert(0, $"Queries: those judged in the qrels with a relevant document ({dataset.SkippedQueries} judged without one were skipped).");
+        }
+        else
+        {
+            notes.Insert(0, "Each paragraph is one artifact; a question's own paragraph is its only relevant document.");
+            notes.Add("Answer-span recall: fraction of questions for which a gold answer lies in the cited lines of a citation from the question's own paragraph and in the rendered working set.");
+        }
+
+        if (queries.Count < dataset.Queries.Count)
+        {
+            notes.Add($"A sample of {queries.Count} of {dataset.Queries.Count} queries, spread evenly over the file (--limit {settings.Limit}).");
+        }
+
+        string defaultName = strategies[0].Name;
+        var report = new EvalReport(dataset.Name, dataset.Format, queries.Count, defaultName, settings.Budgets, reports, ingest.Artifacts, ingest.Spans, notes);
+        return new EvalOutcome(report, rankings[RankingOptions(options[defaultName], settings.RankingDepth)]);
+    }
+
+    private async Task<EvalOutcome> RunDialogsAsync(
+        Workspace workspace, DialogDataset dataset, EvalSettings settings, IProgress<EvalProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (settings.Set.Count > 0)
+        {
+            throw new ArgumentException("--set does not apply to dialogs: turns compile with the store's default options, as the service does.");
+        }
+
+        var strategies = EvalStrategies.Select(EvalStrategies.Dialog, settings.Strategies);
+        var dialogs = EvalSampling.Spread(dataset.Dialogs, settings.Limit);
+        IngestReport ingest;
+        if (dataset.Documents.Count > 0)
+        {
+            ingest = workspace.Ingest(dataset.Corpus, dataset.Documents, progress, cancellationToken);
+        }
+        else
+        {
+            var folder = settings.CorpusDirectory ?? throw new ArgumentException($"The dialogs of '{dataset.Name}' need their corpus: give --corpus-dir.");
+            if (!Directory.Exists(folder))
+            {
+                throw new DirectoryNotFoundException($"The dialogs' corpus folder '{folder}' does not exist.");
+            }
+
+            ingest = workspace.Ingestor.Ingest([folder], new IngestOptions(), Forward(progress), cancellationToken);
+        }
+
+        var compiler = CompilerFactory.Create(workspace.Store, assets);
+        var tokenizer = assets.Tokenizer();
+        int turns = dialogs.Sum(d => d.Turns.Count);
+        var counter = new Counter(progress, "evaluate", strategies.Count * settings.Budgets.Count * turns);
+        var reports = new List<StrategyReport>();
+        foreach (var strategy in strategies)
+        {
+            var sessions = new SessionStore(workspace.Store, compiler, tokenizer, new SessionStoreOptions { RetrievalUserMessages = strategy.RetrievalUserMessages });
+            var budgets = new List<BudgetReport>();
+            foreach (int budget in settings.Budgets)
+            {
+                var found = new List<double>();
+                var utilization = new List<double>();
+                var spans = new List<double>();
+                var latency = new List<double>();
+                foreach (var dialog in dialogs)
+                {
+                    var session = sessions.Create(Tenant, new NewSession(UserId: $"{strategy.Name}-{budget}-{dialog.Id}"));
+                    foreach (var turn in dialog.Turns)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var clock = Stopwatch.StartNew();
+                        var result = await sessions.TakeTurnAsync(Tenant, session.Id, new TurnRequest(turn.Message, new SessionBudgets(budget, settings.HistoryBudget)), cancellationToken);
+                        latency.Add(clock.Elapsed.TotalMilliseconds);
+                        var (cited, citations, tokens) = Cited(result.WorkingSet);
+                        found.Add(turn.Relevant.Any(cited.Contains) ? 1 : 0);
+                        utilization.Add((double)tokens / budget);
+                        spans.Add(citations);
+                        counter.Step();
+                    }
+                }
+
+                budgets.Add(new BudgetReport(budget, EvalStatistics.Mean(found), null, EvalStatistics.Mean(utilization), EvalStatistics.Mean(spans),
+                    EvalStatistics.Percentile(latency, 50), EvalStatistics.Percentile(latency, 95)));
+            }
+
+            reports.Add(new StrategyReport(strategy.Name, strategy.Description, null, null, null, budgets));
+        }
+
+        var notes = new List<string>
+        {
+            $"Each dialog is replayed as a new session through SessionStore.TakeTurnAsync, one user message per turn, with contextBudget = the budget and historyBudget = {settings.HistoryBudget}; no assistant messages.",
+            "Answer recall (the evidence recall column): fraction of turns whose working set cites at least one page labelled relevant for the turn.",
+            "Turns compile with the default compiler options; latency is the whole turn (history, compile, store).",
+        };
+        if (dialogs.Count < dataset.Dialogs.Count)
+        {
+            notes.Add($"A sample of {dialogs.Count} of {dataset.Dialogs.Count} dialogs, spread evenly over the file (--limit {settings.Limit}).");
+        }
+
+        var report = new EvalReport(dataset.Name, dataset.Format, turns, strategies[0].Name, settings.Budgets, reports, ingest.Artifacts, ingest.Spans, notes);
+        return new EvalOutcome(report, null);
+    }
+
+    // The options that decide the ranking, at ranking depth; selection and packing settings are reset so that strategies
+    // differing only there share one ranking.
+    private static CompilerOptions RankingOptions(CompilerOptions options, int depth)
+    {
+        var defaults = new CompilerOptions();
+        return options with
+        {
+            Candidates = depth,
+            MinRelativeScore = defaults.MinRelativeScore,
+            MmrLambda = defaults.MmrLambda,
+            RedundancyCutoff = defaults.RedundancyCutoff,
+            Order = defaults.Order,
+            Packing = defaults.Packing,
+            TopK = defaults.TopK,
+            AllowTruncation = defaults.AllowTruncation,
+            MinTruncatedTokens = defaults.MinTruncatedTokens,
+        };
+    }
+
+    // An answer counts when it lies in the artifact lines of a citation from the question's own paragraph and in the
+    // rendered text (a cut-off citation keeps only a prefix of its last line).
+    private static bool AnswerCited(EvalQuery query, WorkingSet set, Dictionary<string, string[]> lines)
+    {
+        foreach (var citation in set.Citations.Where(c => query.Judgements.ContainsKey(c.Path)))
+        {
+            var content = lines[citation.Path];
+            var cited = string.Join("\n", content[(citation.StartLine - 1)..Math.Min(citation.EndLine, content.Length)]);
+            if (query.Answers.Any(a => cited.Contains(a, StringComparison.Ordinal) && set.Text.Contains(a, StringComparison.Ordinal)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // The stored working set's cited pages (corpus/path), its number of citations and its tokens.
+    private static (HashSet<string> Pages, int Citations, int Tokens) Cited(RawJson workingSet)
+    {
+        using var json = JsonDocument.Parse(workingSet.Json);
+        var citations = json.RootElement.GetProperty("citations");
+        var pages = citations.EnumerateArray()
+            .Select(c => $"{c.GetProperty("corpus").GetString()}/{c.GetProperty("path").GetString()}")
+            .ToHashSet(StringComparer.Ordinal);
+        return (pages, citations.GetArrayLength(), json.RootElement.GetProperty("tokenCount").GetInt32());
+    }
+
+    private static IProgress<IngestProgress>? Forward(IProgress<EvalProgress>? progress) =>
+        progress is null ? null : new Relay(p => progress.Report(new EvalProgress("ingest", p.Done, p.Total)));
+
+    /// <summary>Reports on the calling thread, in order (<see cref="Progress{T}"/> would post to the thread pool).</summary>
+    private sealed class Relay(Action<IngestProgress> report) : IProgress<IngestProgress>
+    {
+        public void Report(IngestProgress value) => report(value);
+    }
+
+    /// <summary>Counts units of work and reports each one.</summary>
+    private sealed class Counter(IProgress<EvalProgress>? progress, string stage, int total)
+    {
+        private int _done;
+
+        public void Step(int units = 1)
+        {
+            _done += units;
+            progress?.Report(new EvalProgress(stage, _done, total));
+        }
+    }
+
+    /// <summary>A fresh index in a temporary folder, deleted on dispose.</summary>
+    private sealed class Workspace : IDisposable
+    {
+        private readonly string _root;
+
+        public Workspace(OfflineAssets assets)
+        {
+            _root = Directory.CreateTempSubdirectory("contextc-eval-").FullName;
+            Store = IndexStore.Open(Path.Combine(_root, "eval.db"), assets.Vec0Path, new EmbeddingModel(GloveSifEmbedder.ModelId, assets.Embedder.Dimensions));
+            Ingestor = new CorpusIngestor(Store, assets.Tokenizer(), assets.Embedder);
+        }
+
+        public IndexStore Store { get; }
+
+        public CorpusIngestor Ingestor { get; }
+
+        public IngestReport Ingest(string corpus, IReadOnlyList<EvalDocument> documents, IProgress<EvalProgress>? progress, CancellationToken cancellationToken) =>
+            Ingestor.IngestDocuments(corpus, documents.Select(d => new SourceDocument(d.Path, d.Content, SourceKind.Text)), new IngestOptions(),
+                Forward(progress), cancellationToken);
+
+        public void Dispose()
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(_root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover temporary folder is harmless; the report is what matters.
+            }
+        }
+    }
+}
