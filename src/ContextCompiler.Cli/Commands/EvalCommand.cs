@@ -24,17 +24,23 @@ internal static class EvalCommand
         var output = new Option<string?>("--out") { Description = "Write report.json, report.md and recall-vs-budget.svg to this folder." };
         var json = CliShared.JsonOption("Print the report as JSON.");
         var limit = new Option<int?>("--limit") { Description = "Evaluate only N queries (or dialogs), spread evenly over the set." };
+        var split = new Option<string>("--split")
+        {
+            Description = "BEIR judgements to evaluate: qrels/SPLIT.tsv (default test; tune on train, never on test).",
+            DefaultValueFactory = _ => "test",
+        };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Largest span when ingesting the evaluated corpus (default 256).", DefaultValueFactory = _ => 256 };
         var set = new Option<string[]>("--set") { Description = "A compiler option for every strategy: key=value (e.g. k1=1.2, b=0.75, titleWeight, headingWeight, bodyWeight)." };
         var corpusDir = new Option<string?>("--corpus-dir") { Description = "The corpus folder of dialog JSON lines (default corpora/sqlite-docs of the repository)." };
 
         var command = new Command("eval", "Benchmark retrieval and working sets at several budgets on a public data set.")
         {
-            dataset, budgets, strategies, run, output, json, limit, set, corpusDir,
+            dataset, budgets, strategies, run, output, json, limit, set, corpusDir, split, maxTokens,
         };
         command.SetAction((result, cancellation) => CliShared.Run(async () =>
         {
             var clock = Stopwatch.StartNew();
-            var data = DatasetReader.Read(result.GetValue(dataset)!);
+            var data = DatasetReader.Read(result.GetValue(dataset)!, result.GetValue(split)!);
             var runFile = result.GetValue(run);
             if (runFile is not null && data is not RetrievalDataset)
             {
@@ -48,6 +54,7 @@ internal static class EvalCommand
                 Set = result.GetValue(set) ?? [],
                 Limit = result.GetValue(limit),
                 CorpusDirectory = result.GetValue(corpusDir) ?? DefaultCorpus(),
+                Chunking = new Core.Ingest.ChunkingOptions { MaxTokens = result.GetValue(maxTokens) },
             };
             await Console.Error.WriteLineAsync($"eval: {data.Name} ({data.Format}), {data.Documents.Count} documents, budgets {string.Join(",", settings.Budgets)}");
             var outcome = await new EvalRunner(OfflineAssets.Default).RunAsync(data, settings, new LineProgress(), cancellation);

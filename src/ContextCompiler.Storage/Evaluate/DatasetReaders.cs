@@ -10,17 +10,17 @@ namespace ContextCompiler.Storage.Evaluate;
 /// </summary>
 public static class DatasetReader
 {
-    /// <summary>Reads the set at <paramref name="path"/>.</summary>
+    /// <summary>Reads the set at <paramref name="path"/>; for BEIR, the judgements of <paramref name="split"/> (qrels/SPLIT.tsv).</summary>
     /// <exception cref="DirectoryNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The contents match no supported format or are malformed.</exception>
-    public static EvalDataset Read(string path)
+    public static EvalDataset Read(string path, string split = "test")
     {
         var full = Path.GetFullPath(path);
         if (Directory.Exists(full))
         {
             if (File.Exists(Path.Combine(full, "corpus.jsonl")))
             {
-                return BeirReader.Read(full);
+                return BeirReader.Read(full, split);
             }
 
             var candidates = Directory.GetFiles(full).Where(f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)).ToList();
@@ -36,7 +36,7 @@ public static class DatasetReader
 
         if (File.Exists(full))
         {
-            return Path.GetFileName(full) is "corpus.jsonl" or "queries.jsonl" ? BeirReader.Read(Path.GetDirectoryName(full)!) : ReadFile(full);
+            return Path.GetFileName(full) is "corpus.jsonl" or "queries.jsonl" ? BeirReader.Read(Path.GetDirectoryName(full)!, split) : ReadFile(full);
         }
 
         throw new DirectoryNotFoundException($"No data set at '{path}': neither a folder nor a file exists there.");

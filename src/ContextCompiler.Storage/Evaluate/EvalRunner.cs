@@ -36,6 +36,9 @@ public sealed record EvalSettings
 
     /// <summary>Spans retrieved per query to rank documents (enough for 100 documents where possible).</summary>
     public int RankingDepth { get; init; } = 1000;
+
+    /// <summary>How the evaluated corpus is cut into spans.</summary>
+    public ChunkingOptions Chunking { get; init; } = new();
 }
 
 /// <summary>Where a run is: a stage ("ingest", "evaluate") and its units done out of the total.</summary>
@@ -77,7 +80,7 @@ public sealed class EvalRunner(OfflineAssets assets)
         var options = strategies.ToDictionary(s => s.Name, s => s.Options(settings.Set), StringComparer.Ordinal);
         var queries = EvalSampling.Spread(dataset.Queries, settings.Limit);
         var qrels = queries.ToDictionary(q => q.Id, q => q.Judgements, StringComparer.Ordinal);
-        var ingest = workspace.Ingest(dataset.Name, dataset.Documents, progress, cancellationToken);
+        var ingest = workspace.Ingest(dataset.Name, dataset.Documents, settings.Chunking, progress, cancellationToken);
         var compiler = CompilerFactory.Create(workspace.Store, assets);
         var filter = new RetrievalFilter(Corpus: dataset.Name);
         var lines = dataset.Format == "squad"
@@ -183,7 +186,7 @@ public sealed class EvalRunner(OfflineAssets assets)
         IngestReport ingest;
         if (dataset.Documents.Count > 0)
         {
-            ingest = workspace.Ingest(dataset.Corpus, dataset.Documents, progress, cancellationToken);
+            ingest = workspace.Ingest(dataset.Corpus, dataset.Documents, settings.Chunking, progress, cancellationToken);
         }
         else
         {
@@ -193,7 +196,7 @@ public sealed class EvalRunner(OfflineAssets assets)
                 throw new DirectoryNotFoundException($"The dialogs' corpus folder '{folder}' does not exist.");
             }
 
-            ingest = workspace.Ingestor.Ingest([folder], new IngestOptions(), Forward(progress), cancellationToken);
+            ingest = workspace.Ingestor.Ingest([folder], new IngestOptions { Chunking = settings.Chunking }, Forward(progress), cancellationToken);
         }
 
         var compiler = CompilerFactory.Create(workspace.Store, assets);
@@ -334,8 +337,9 @@ public sealed class EvalRunner(OfflineAssets assets)
 
         public CorpusIngestor Ingestor { get; }
 
-        public IngestReport Ingest(string corpus, IReadOnlyList<EvalDocument> documents, IProgress<EvalProgress>? progress, CancellationToken cancellationToken) =>
-            Ingestor.IngestDocuments(corpus, documents.Select(d => new SourceDocument(d.Path, d.Content, SourceKind.Text)), new IngestOptions(),
+        public IngestReport Ingest(
+            string corpus, IReadOnlyList<EvalDocument> documents, ChunkingOptions chunking, IProgress<EvalProgress>? progress, CancellationToken cancellationToken) =>
+            Ingestor.IngestDocuments(corpus, documents.Select(d => new SourceDocument(d.Path, d.Content, SourceKind.Text)), new IngestOptions { Chunking = chunking },
                 Forward(progress), cancellationToken);
 
         public void Dispose()
