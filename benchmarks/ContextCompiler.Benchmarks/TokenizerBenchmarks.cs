@@ -27,7 +27,7 @@ public class TokenizerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var root = FindRepositoryRoot();
+        var root = ContextCompiler.Storage.Assets.RepositoryLayout.Root();
         var assets = Environment.GetEnvironmentVariable("CONTEXTC_ASSETS_DIR") is { Length: > 0 } fromEnvironment
             ? fromEnvironment
             : Path.Combine(root ?? throw new InvalidOperationException("ContextCompiler.sln not found; set CONTEXTC_ASSETS_DIR."), ".assets");
@@ -100,18 +100,5 @@ public class TokenizerBenchmarks
             chars += document.Length;
             yield return document.ToString();
         }
-    }
-
-    private static string? FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ContextCompiler.sln"))) return dir.FullName;
-        }
-        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ContextCompiler.sln"))) return dir.FullName;
-        }
-        return null;
     }
 }

@@ -21,7 +21,7 @@ internal static class TurnLoad
     {
         var sessionCounts = Option(args, "--sessions", "1,4,16,32").Split(',').Select(int.Parse).ToArray();
         double seconds = double.Parse(Option(args, "--seconds", "15"), CultureInfo.InvariantCulture);
-        string root = FindRoot();
+        string root = ContextCompiler.Storage.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
         var questions = File.ReadLines(Path.Combine(root, "benchmarks", "questions", "sqlite-docs.dev.jsonl"))
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("query").GetString()!).ToArray();
         var temp = Directory.CreateTempSubdirectory("contextc-turns-").FullName;
@@ -114,16 +114,5 @@ internal static class TurnLoad
     {
         int i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-    }
-
-    private static string FindRoot()
-    {
-        var folder = new DirectoryInfo(Environment.CurrentDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "ContextCompiler.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException("Run from inside the repository.");
     }
 }

@@ -530,7 +530,7 @@ internal static class QuickMeasurements
 
     private static Settings Parse(string[] args)
     {
-        var root = RepositoryRoot();
+        var root = ContextCompiler.Storage.Assets.RepositoryLayout.Root();
         int spans = 100_000, ingestRuns = 3;
         double minSeconds = 3, maxSeconds = 12;
         string? corpus = null, questions = null;
@@ -575,22 +575,6 @@ internal static class QuickMeasurements
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value > 0
             ? value
             : throw new ArgumentException($"{name} must be a positive number, not '{text}'.");
-
-    private static string? RepositoryRoot()
-    {
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "ContextCompiler.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-        }
-
-        return null;
-    }
 
     private static void Print(string markdown)
     {

@@ -53,7 +53,7 @@ internal static class EvalCommand
                 Strategies = result.GetValue(strategies),
                 Set = result.GetValue(set) ?? [],
                 Limit = result.GetValue(limit),
-                CorpusDirectory = result.GetValue(corpusDir) ?? DefaultCorpus(),
+                CorpusDirectory = result.GetValue(corpusDir) ?? Storage.Assets.RepositoryLayout.DefaultCorpus(),
                 Chunking = new Core.Ingest.ChunkingOptions { MaxTokens = result.GetValue(maxTokens) },
             };
             await Console.Error.WriteLineAsync($"eval: {data.Name} ({data.Format}), {data.Documents.Count} documents, budgets {string.Join(",", settings.Budgets)}");
@@ -125,22 +125,6 @@ internal static class EvalCommand
     };
 
     private static double? Round(double? value) => value is { } v ? Math.Round(v, 6) : null;
-
-    private static string? DefaultCorpus()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
-            {
-                if (File.Exists(Path.Combine(folder.FullName, "ContextCompiler.sln")))
-                {
-                    return Path.Combine(folder.FullName, "corpora", "sqlite-docs");
-                }
-            }
-        }
-
-        return null;
-    }
 
     /// <summary>A line on stderr at each tenth of each stage.</summary>
     private sealed class LineProgress : IProgress<EvalProgress>

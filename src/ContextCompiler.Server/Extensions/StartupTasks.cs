@@ -22,7 +22,7 @@ internal sealed class StartupTasks(IndexStore store, SessionStore sessions, Offl
             return;
         }
 
-        var corpus = options.Value.CorpusPath ?? FindDefaultCorpus();
+        var corpus = options.Value.CorpusPath ?? Storage.Assets.RepositoryLayout.DefaultCorpus();
         if (corpus is null || !Directory.Exists(corpus))
         {
             logger.LogWarning("The index {Path} is empty and no corpus folder was found to ingest; set {Section}:CorpusPath", store.Path, ServerOptions.Section);
@@ -50,22 +50,5 @@ internal sealed class StartupTasks(IndexStore store, SessionStore sessions, Offl
         using var command = lease.Connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM artifacts";
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    // The repository's default corpus, found by walking up from the working and program folders to ContextCompiler.sln.
-    private static string? FindDefaultCorpus()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var folder = new DirectoryInfo(start); folder is not null; folder = folder.Parent)
-            {
-                if (File.Exists(Path.Combine(folder.FullName, "ContextCompiler.sln")))
-                {
-                    return Path.Combine(folder.FullName, "corpora", "sqlite-docs");
-                }
-            }
-        }
-
-        return null;
     }
 }
