@@ -143,6 +143,13 @@ public static class DatasetReader
 /// </summary>
 public static class BeirReader
 {
+    /// <summary>
+    /// One sentence per line. Abstracts arrive as a single long line, and spans are whole lines, so without this a
+    /// long abstract is one oversize span that can neither be split by the chunker nor cut to fit a small budget.
+    /// </summary>
+    public static string SentenceLines(string text) =>
+        System.Text.RegularExpressions.Regex.Replace(text.Trim(), @"(?<=[.!?])\s+(?=[A-Z(\[])", "\n");
+
     /// <summary>Reads the BEIR folder <paramref name="folder"/> with the qrels split <paramref name="split"/>.</summary>
     public static RetrievalDataset Read(string folder, string split = "test")
     {
@@ -152,7 +159,7 @@ public static class BeirReader
         {
             var where = $"corpus.jsonl line {line}";
             var title = DatasetReader.OptionalText(record, "title") ?? string.Empty;
-            var text = DatasetReader.Text(record, "text", where);
+            var text = SentenceLines(DatasetReader.Text(record, "text", where));
             documents.Add(new EvalDocument(DatasetReader.Text(record, "_id", where), title.Trim().Length == 0 ? text : title + "\n\n" + text));
         }
 
