@@ -42,6 +42,13 @@ public static class DatasetReader
         throw new DirectoryNotFoundException($"No data set at '{path}': neither a folder nor a file exists there.");
     }
 
+    /// <summary>
+    /// One sentence per line. Abstracts and paragraphs arrive as a single long line, and spans are whole lines, so
+    /// without this a long one is an oversize span that can neither be split by the chunker nor cut to fit a small budget.
+    /// </summary>
+    public static string SentenceLines(string text) =>
+        System.Text.RegularExpressions.Regex.Replace(text.Trim(), @"(?<=[.!?])\s+(?=[A-Z(\[])", "\n");
+
     private static EvalDataset ReadFile(string file)
     {
         if (file.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
@@ -143,13 +150,6 @@ public static class DatasetReader
 /// </summary>
 public static class BeirReader
 {
-    /// <summary>
-    /// One sentence per line. Abstracts arrive as a single long line, and spans are whole lines, so without this a
-    /// long abstract is one oversize span that can neither be split by the chunker nor cut to fit a small budget.
-    /// </summary>
-    public static string SentenceLines(string text) =>
-        System.Text.RegularExpressions.Regex.Replace(text.Trim(), @"(?<=[.!?])\s+(?=[A-Z(\[])", "\n");
-
     /// <summary>Reads the BEIR folder <paramref name="folder"/> with the qrels split <paramref name="split"/>.</summary>
     public static RetrievalDataset Read(string folder, string split = "test")
     {
@@ -159,7 +159,7 @@ public static class BeirReader
         {
             var where = $"corpus.jsonl line {line}";
             var title = DatasetReader.OptionalText(record, "title") ?? string.Empty;
-            var text = SentenceLines(DatasetReader.Text(record, "text", where));
+            var text = DatasetReader.SentenceLines(DatasetReader.Text(record, "text", where));
             documents.Add(new EvalDocument(DatasetReader.Text(record, "_id", where), title.Trim().Length == 0 ? text : title + "\n\n" + text));
         }
 
@@ -266,7 +266,7 @@ public static class SquadReader
             {
                 var where = $"article {a} paragraph {p}";
                 var path = $"{title}/{DatasetReader.Index(p)}";
-                documents.Add(new EvalDocument(path, DatasetReader.Text(paragraph, "context", where)));
+                documents.Add(new EvalDocument(path, DatasetReader.SentenceLines(DatasetReader.Text(paragraph, "context", where))));
                 foreach (var qa in DatasetReader.Array(paragraph, "qas", where))
                 {
                     var answers = DatasetReader.Array(qa, "answers", where).Select(x => DatasetReader.Text(x, "text", where)).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToList();
@@ -371,7 +371,7 @@ public static class DialogReader
             {
                 var where = $"article {a} paragraph {p}";
                 var path = $"{DatasetReader.Index(a)}-{title}/{DatasetReader.Index(p)}";
-                documents.Add(new EvalDocument(path, DatasetReader.Text(paragraph, "context", where)));
+                documents.Add(new EvalDocument(path, DatasetReader.SentenceLines(DatasetReader.Text(paragraph, "context", where))));
                 var relevant = new[] { $"{corpus}/{path}" };
                 var id = DatasetReader.OptionalText(paragraph, "id") ?? path;
                 dialogs.Add(new EvalDialog(id, DatasetReader.Array(paragraph, "qas", where).Select(q => new EvalTurn(DatasetReader.Text(q, "question", where), relevant)).ToList()));
