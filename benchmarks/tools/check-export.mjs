@@ -2,12 +2,10 @@
 //   node benchmarks/tools/check-export.mjs EXPORT.jsonl CORPUS_NAME=FOLDER [CORPUS_NAME=FOLDER ...]
 // For every span: text must equal lines startLine..endLine of the file (split on \n, CR dropped) and tokens must
 // equal js-tiktoken's encode(text, [], []).length. Prints one JSON summary line; exits 1 on any mismatch.
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
-import { pathToFileURL } from "node:url";
+import { loadEncoder } from "./js-tiktoken.mjs";
 
 const [exportFile, ...roots] = process.argv.slice(2);
 if (!exportFile || roots.length === 0) {
@@ -16,13 +14,7 @@ if (!exportFile || roots.length === 0) {
 }
 const folders = Object.fromEntries(roots.map((r) => r.split("=")));
 
-const dir = path.join(os.tmpdir(), "contextc-js-tiktoken-1.0.21");
-if (!fs.existsSync(path.join(dir, "node_modules", "js-tiktoken"))) {
-  execFileSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--prefix", dir, "js-tiktoken@1.0.21"], { stdio: "ignore" });
-}
-const lite = await import(pathToFileURL(path.join(dir, "node_modules", "js-tiktoken", "dist", "lite.js")).href);
-const ranks = await import(pathToFileURL(path.join(dir, "node_modules", "js-tiktoken", "dist", "ranks", "o200k_base.js")).href);
-const enc = new lite.Tiktoken(ranks.default);
+const enc = await loadEncoder();
 
 const cache = new Map();
 const linesOf = (corpus, file) => {

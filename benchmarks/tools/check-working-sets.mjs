@@ -2,11 +2,8 @@
 // tokenizer (js-tiktoken@1.0.21, o200k_base) and a labelled question set:
 //   node benchmarks/tools/check-working-sets.mjs QUESTIONS.jsonl WORKING_SETS.jsonl BUDGET
 // Prints one JSON line: how many sets exceed the budget, token-count mismatches, and page hit rate.
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { loadEncoder } from "./js-tiktoken.mjs";
 
 const [questionsFile, setsFile, budgetText] = process.argv.slice(2);
 if (!questionsFile || !setsFile || !budgetText) {
@@ -14,13 +11,7 @@ if (!questionsFile || !setsFile || !budgetText) {
   process.exit(2);
 }
 
-const dir = path.join(os.tmpdir(), "contextc-js-tiktoken-1.0.21");
-if (!fs.existsSync(path.join(dir, "node_modules", "js-tiktoken"))) {
-  execFileSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--prefix", dir, "js-tiktoken@1.0.21"], { stdio: "ignore" });
-}
-const lite = await import(pathToFileURL(path.join(dir, "node_modules", "js-tiktoken", "dist", "lite.js")).href);
-const ranks = await import(pathToFileURL(path.join(dir, "node_modules", "js-tiktoken", "dist", "ranks", "o200k_base.js")).href);
-const enc = new lite.Tiktoken(ranks.default);
+const enc = await loadEncoder();
 
 const questions = fs.readFileSync(questionsFile, "utf8").split("\n").filter(Boolean).map(JSON.parse);
 const sets = fs.readFileSync(setsFile, "utf8").split("\n").filter(Boolean).map(JSON.parse);

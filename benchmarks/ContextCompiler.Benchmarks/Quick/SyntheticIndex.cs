@@ -34,16 +34,7 @@ internal static class SyntheticIndex
         public static Source Read(IndexStore store)
         {
             using var connection = store.OpenConnection();
-            var vectors = new Dictionary<long, byte[]>();
-            using (var command = connection.CreateCommand())
-            {
-                command.CommandText = "SELECT rowid, embedding FROM span_vectors";
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
-                {
-                    vectors[reader.GetInt64(0)] = (byte[])reader.GetValue(1);
-                }
-            }
+            var vectors = IndexReader.Vectors(connection);
 
             var artifacts = new Dictionary<long, SourceArtifact>();
             var order = new List<long>();

@@ -72,6 +72,21 @@ public sealed class IndexReader(IndexStore store)
         return result;
     }
 
+    /// <summary>Every stored embedding (little-endian float32 bytes) by span id, read from the vec0 table.</summary>
+    public static Dictionary<long, byte[]> Vectors(SqliteConnection connection)
+    {
+        var vectors = new Dictionary<long, byte[]>();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT rowid, embedding FROM span_vectors";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            vectors[reader.GetInt64(0)] = (byte[])reader.GetValue(1);
+        }
+
+        return vectors;
+    }
+
     /// <summary>Counts over the whole index.</summary>
     public IndexStats Stats()
     {

@@ -74,16 +74,7 @@ public sealed class IndexSnapshotCache(IndexStore store)
 
     private static IndexSnapshot Load(SqliteConnection connection, long generation, int dims)
     {
-        var vectors = new Dictionary<long, byte[]>();
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = "SELECT rowid, embedding FROM span_vectors";
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                vectors[reader.GetInt64(0)] = (byte[])reader.GetValue(1);
-            }
-        }
+        var vectors = IndexReader.Vectors(connection);
 
         var keys = new List<SpanKey>();
         var documents = new List<Bm25Document>();
