@@ -1,3 +1,5 @@
+using ContextCompiler.Storage.Sessions;
+
 namespace ContextCompiler.Server;
 
 /// <summary>Settings of the HTTP service, bound from the <c>ContextCompiler</c> configuration section.</summary>
@@ -21,24 +23,9 @@ public sealed class ServerOptions
     /// <summary>Largest accepted request body in bytes (default 1 MiB).</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>Largest budget any request may ask for (default 100 000 tokens).</summary>
-    public int MaxBudget { get; set; } = 100_000;
-
-    /// <summary>Working-set tokens of a turn that names no budget (default 1500).</summary>
-    public int DefaultContextBudget { get; set; } = 1500;
-
-    /// <summary>History tokens of a turn that names no budget (default 500).</summary>
-    public int DefaultHistoryBudget { get; set; } = 500;
-
-    /// <summary>The working set's share of a total budget (default 0.75).</summary>
-    public double DefaultContextShare { get; set; } = 0.75;
-
-    /// <summary>Earlier user messages joined to a turn's retrieval query (default 2).</summary>
-    public int RetrievalUserMessages { get; set; } = 2;
-
-    /// <summary>Open sessions per user; null for no limit.</summary>
-    public int? MaxOpenSessionsPerUser { get; set; }
-
-    /// <summary>Days after which idle sessions are deleted (at start); null keeps them.</summary>
-    public int? RetentionDays { get; set; }
+    /// <summary>
+    /// Budgets, limits and retrieval-query forming of sessions (configuration section <c>ContextCompiler:Sessions</c>);
+    /// <see cref="SessionStoreOptions.MaxBudget"/> also bounds stateless compiles.
+    /// </summary>
+    public SessionStoreOptions Sessions { get; set; } = new();
 }

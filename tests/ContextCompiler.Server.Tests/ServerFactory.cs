@@ -71,8 +71,8 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
         builder.UseSetting("ContextCompiler:ApiKeys:" + AlphaKey, "alpha");
         builder.UseSetting("ContextCompiler:ApiKeys:" + BetaKey, "beta");
         builder.UseSetting("ContextCompiler:MaxRequestBodyBytes", MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        builder.UseSetting("ContextCompiler:MaxBudget", MaxBudget.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        builder.UseSetting("ContextCompiler:MaxOpenSessionsPerUser", MaxOpenPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("ContextCompiler:Sessions:MaxBudget", MaxBudget.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("ContextCompiler:Sessions:MaxOpenSessionsPerUser", MaxOpenPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     public static string RepositoryRoot()

@@ -55,16 +55,7 @@ public static class ServiceRegistration
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
-            return new SessionStore(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<WorkingSetCompiler>(), sp.GetRequiredService<ITokenizer>(), new SessionStoreOptions
-            {
-                DefaultContextBudget = o.DefaultContextBudget,
-                DefaultHistoryBudget = o.DefaultHistoryBudget,
-                DefaultContextShare = o.DefaultContextShare,
-                MaxBudget = o.MaxBudget,
-                RetrievalUserMessages = o.RetrievalUserMessages,
-                MaxOpenSessionsPerUser = o.MaxOpenSessionsPerUser,
-                RetentionDays = o.RetentionDays,
-            });
+            return new SessionStore(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<WorkingSetCompiler>(), sp.GetRequiredService<ITokenizer>(), o.Sessions);
         });
         services.AddSingleton(sp => new SessionRecompiler(sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<WorkingSetCompiler>()));
         services.AddHostedService<StartupTasks>();
