@@ -57,8 +57,10 @@ public class CompileStageBenchmarks
         _lexicalHits = LexicalRetrieve();
         _vectorHits = VectorRetrieve();
         _fused = Fuse();
-        var spans = new SqliteSpanCatalog(_store).Get(_fused.Select(f => f.Key.Id).ToList());
-        _candidates = _fused.Select(f => new Candidate(f, spans[f.Key.Id], _vectors.VectorOf(f.Key.Id))).ToList();
+        var ids = _fused.Select(f => f.Key.Id).ToList();
+        var spans = new SqliteSpanCatalog(_store).Get(ids);
+        var embeddings = _vectors.VectorsOf(ids);
+        _candidates = _fused.Select(f => new Candidate(f, spans[f.Key.Id], embeddings.GetValueOrDefault(f.Key.Id))).ToList();
         _selected = Select();
     }
 

@@ -35,9 +35,12 @@ public sealed class WorkingSetCompiler(
 
         var fused = Fuse(options, filter, retrievalQuery, Lap);
 
-        var spans = catalog.Get(fused.Select(f => f.Key.Id).ToList());
+        var ids = fused.Select(f => f.Key.Id).ToList();
+        var spans = catalog.Get(ids);
+        // Only MMR compares candidates' embeddings.
+        var embeddings = options.MmrLambda < 1 ? vectors.VectorsOf(ids) : null;
         var candidates = fused.Where(f => spans.ContainsKey(f.Key.Id))
-            .Select(f => new Candidate(f, spans[f.Key.Id], options.MmrLambda < 1 ? vectors.VectorOf(f.Key.Id) : null))
+            .Select(f => new Candidate(f, spans[f.Key.Id], embeddings?.GetValueOrDefault(f.Key.Id)))
             .ToList();
         var dropped = new List<DroppedCandidate>();
         var selected = CandidateFilter.Apply(candidates, options.MinRelativeScore, dropped);

@@ -65,8 +65,8 @@ public interface IVectorRetriever
     /// <summary>Up to <paramref name="limit"/> spans nearest to <paramref name="query"/> by cosine similarity, best first.</summary>
     IReadOnlyList<RankedSpan> Search(ReadOnlySpan<float> query, RetrievalFilter filter, int limit);
 
-    /// <summary>The stored embedding of a span, or null when it has none.</summary>
-    float[]? VectorOf(long spanId);
+    /// <summary>The stored embeddings of these spans, in one look-up (spans without one are left out).</summary>
+    IReadOnlyDictionary<long, float[]> VectorsOf(IReadOnlyCollection<long> spanIds);
 }
 
 /// <summary>Looks up stored spans by id.</summary>

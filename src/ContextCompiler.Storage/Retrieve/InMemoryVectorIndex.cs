@@ -36,11 +36,19 @@ public sealed class InMemoryVectorIndex(IndexSnapshotCache snapshots) : IVectorR
     }
 
     /// <inheritdoc />
-    public float[]? VectorOf(long spanId)
+    public IReadOnlyDictionary<long, float[]> VectorsOf(IReadOnlyCollection<long> spanIds)
     {
+        // One snapshot for the whole batch: each Current() call asks SQLite for the write generation.
         var snapshot = snapshots.Current();
-        return snapshot.Rows.TryGetValue(spanId, out int row)
-            ? snapshot.Matrix.AsSpan(row * snapshot.Dimensions, snapshot.Dimensions).ToArray()
-            : null;
+        var vectors = new Dictionary<long, float[]>(spanIds.Count);
+        foreach (long id in spanIds)
+        {
+            if (snapshot.Rows.TryGetValue(id, out int row))
+            {
+                vectors[id] = snapshot.Matrix.AsSpan(row * snapshot.Dimensions, snapshot.Dimensions).ToArray();
+            }
+        }
+
+        return vectors;
     }
 }
