@@ -28,7 +28,6 @@ public sealed class Bm25Index
     private readonly int[] _totalLengths;
     private readonly double _averageLength;
     private readonly (string[] Terms, ushort[] Counts)[] _forward;
-    private readonly Dictionary<long, int> _rowOf;
 
     private Bm25Index(SpanKey[] keys, Dictionary<string, Posting[]> postings, int[] totalLengths, (string[] Terms, ushort[] Counts)[] forward)
     {
@@ -37,11 +36,14 @@ public sealed class Bm25Index
         _totalLengths = totalLengths;
         _averageLength = totalLengths.Length == 0 ? 0 : totalLengths.Average();
         _forward = forward;
-        _rowOf = keys.Select((k, i) => (k.Id, i)).ToDictionary(x => x.Id, x => x.i);
+        RowOf = keys.Select((k, i) => (k.Id, i)).ToDictionary(x => x.Id, x => x.i);
     }
 
     /// <summary>The documents' keys, by row.</summary>
     public SpanKey[] Keys { get; }
+
+    /// <summary>The row of each span id.</summary>
+    public IReadOnlyDictionary<long, int> RowOf { get; }
 
     /// <summary>Number of distinct terms.</summary>
     public int Terms => _postings.Count;
@@ -190,7 +192,7 @@ public sealed class Bm25Index
         var model = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var hit in feedback)
         {
-            int doc = _rowOf[hit.Key.Id];
+            int doc = RowOf[hit.Key.Id];
             var (terms, counts) = _forward[doc];
             double length = Math.Max(1, _totalLengths[doc]);
             for (int i = 0; i < terms.Length; i++)

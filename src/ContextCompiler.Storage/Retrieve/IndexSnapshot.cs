@@ -10,14 +10,12 @@ namespace ContextCompiler.Storage.Retrieve;
 /// </summary>
 public sealed class IndexSnapshot
 {
-    internal IndexSnapshot(long generation, int dimensions, float[] matrix, SpanKey[] keys, Bm25Index lexical)
+    internal IndexSnapshot(long generation, int dimensions, float[] matrix, Bm25Index lexical)
     {
         Generation = generation;
         Dimensions = dimensions;
         Matrix = matrix;
-        Keys = keys;
         Lexical = lexical;
-        Rows = keys.Select((k, i) => (k.Id, i)).ToDictionary(x => x.Id, x => x.i);
     }
 
     /// <summary>The index write generation the copy reflects; -1 when a write raced the load.</summary>
@@ -28,10 +26,11 @@ public sealed class IndexSnapshot
     /// <summary>Row-major embeddings, one row per key (zeros for a span without a vector).</summary>
     public float[] Matrix { get; }
 
-    /// <summary>Spans by row, in corpus, path and line order.</summary>
-    public SpanKey[] Keys { get; }
+    /// <summary>Spans by row, in corpus, path and line order; the BM25 index and the matrix share these rows.</summary>
+    public SpanKey[] Keys => Lexical.Keys;
 
-    public Dictionary<long, int> Rows { get; }
+    /// <summary>The row of each span id.</summary>
+    public IReadOnlyDictionary<long, int> Rows => Lexical.RowOf;
 
     public Bm25Index Lexical { get; }
 }
@@ -108,6 +107,6 @@ public sealed class IndexSnapshotCache(IndexStore store)
 
         // A write that landed while reading leaves the copy marked stale, so the next query reloads it.
         long check = IndexStore.Generation(connection);
-        return new IndexSnapshot(check == generation ? generation : -1, dims, matrix, keys.ToArray(), Bm25Index.Build(documents));
+        return new IndexSnapshot(check == generation ? generation : -1, dims, matrix, Bm25Index.Build(documents));
     }
 }
