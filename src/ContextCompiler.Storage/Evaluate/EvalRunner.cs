@@ -221,7 +221,7 @@ public sealed class EvalRunner(OfflineAssets assets)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
                         var clock = Stopwatch.StartNew();
-                        var result = await sessions.TakeTurnAsync(Tenant, session.Id, new TurnRequest(turn.Message, new SessionBudgets(budget, settings.HistoryBudget)), cancellationToken);
+                        var result = await sessions.TakeTurnAsync(Tenant, session.Id, new TurnRequest(turn.Message, new SessionBudgets(budget, settings.HistoryBudget)), cancellationToken: cancellationToken);
                         latency.Add(clock.Elapsed.TotalMilliseconds);
                         var (cited, citations, tokens) = Cited(result.WorkingSet);
                         found.Add(turn.Relevant.Any(cited.Contains) ? 1 : 0);

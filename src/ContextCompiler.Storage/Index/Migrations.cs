@@ -78,5 +78,21 @@ internal static class Migrations
                 json       TEXT NOT NULL
             );
             """),
+        (3, """
+            -- Idempotency-Key of a write, saved in the write's own transaction with the response it produced, so that a
+            -- retried request is answered from here after a crash or restart instead of writing twice.
+            CREATE TABLE idempotency_keys (
+                tenant      TEXT NOT NULL,
+                key         TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                status      INTEGER NOT NULL,
+                body        TEXT NOT NULL,
+                location    TEXT,
+                created_at  TEXT NOT NULL,
+                expires_at  TEXT NOT NULL,
+                PRIMARY KEY (tenant, key)
+            ) WITHOUT ROWID;
+            CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at);
+            """),
     ];
 }

@@ -41,3 +41,31 @@ public sealed class RawJsonConverter : JsonConverter<RawJson>
         // The text was produced by our own serializer, so validating it again would only cost time.
         writer.WriteRawValue(value.Json, skipInputValidation: true);
 }
+
+/// <summary>
+/// Writes a caller's JSON value (session and message metadata) as the exact text it arrived as. Re-serializing a parsed
+/// element would normalise it, and would fail on escapes such as a lone <c>"\ud800"</c> that JSON allows but .NET strings
+/// cannot decode.
+/// </summary>
+public sealed class VerbatimJsonConverter : JsonConverter<JsonElement?>
+{
+    /// <inheritdoc />
+    public override JsonElement? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        using var document = JsonDocument.ParseValue(ref reader);
+        return document.RootElement.Clone();
+    }
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, JsonElement? value, JsonSerializerOptions options)
+    {
+        if (value is { ValueKind: not JsonValueKind.Undefined } element)
+        {
+            writer.WriteRawValue(element.GetRawText(), skipInputValidation: true);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
+}

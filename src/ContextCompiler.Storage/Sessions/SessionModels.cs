@@ -40,7 +40,7 @@ public sealed record SessionBudgets(int? ContextBudget = null, int? HistoryBudge
 
 /// <summary>A conversation with its counts. <see cref="Metadata"/> is the caller's JSON, returned as given.</summary>
 public sealed record Session(
-    string Id, string? UserId, string Status, JsonElement? Metadata, SessionBudgets? DefaultBudgets,
+    string Id, string? UserId, string Status, [property: JsonConverter(typeof(VerbatimJsonConverter))] JsonElement? Metadata, SessionBudgets? DefaultBudgets,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int MessageCount)
 {
     /// <summary>The tenant owning the session; never sent to clients.</summary>
@@ -49,7 +49,8 @@ public sealed record Session(
 }
 
 /// <summary>One stored message. <see cref="Sequence"/> numbers a session's messages 1, 2, 3… without gaps.</summary>
-public sealed record Message(string Id, string Role, string Content, long Sequence, DateTimeOffset CreatedAt, JsonElement? Metadata);
+public sealed record Message(
+    string Id, string Role, string Content, long Sequence, DateTimeOffset CreatedAt, [property: JsonConverter(typeof(VerbatimJsonConverter))] JsonElement? Metadata);
 
 /// <summary>What a new session starts with.</summary>
 public sealed record NewSession(string? UserId = null, JsonElement? Metadata = null, SessionBudgets? DefaultBudgets = null);

@@ -8,6 +8,9 @@ using Microsoft.Data.Sqlite;
 
 namespace ContextCompiler.Storage.Sessions;
 
+/// <summary>A further write that must commit, or roll back, with a message.</summary>
+internal delegate void AlsoWrite(SqliteConnection connection, SqliteTransaction transaction, Message message);
+
 /// <summary>
 /// Sessions, their messages and each user message's working set, in the index's SQLite file. Every read and write is
 /// scoped to a tenant: another tenant's session is reported as not found. A turn compiles first and then stores the
@@ -23,14 +26,16 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _sessionLocks = new(StringComparer.Ordinal);
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly Lock _writeGate = new();
+    private readonly IdempotencyKeys _idempotencyKeys = new(store, clock);
 
     /// <summary>The store's limits and defaults.</summary>
     public SessionStoreOptions Options { get; } = options;
 
-    /// <summary>Creates an open session.</summary>
+    /// <summary>Creates an open session; with <paramref name="idempotency"/>, the key is saved in the same transaction.</summary>
     /// <exception cref="ArgumentException">Invalid default budgets.</exception>
     /// <exception cref="SessionCapacityException">The user already has the most open sessions allowed.</exception>
-    public Session Create(string tenant, NewSession request)
+    /// <exception cref="IdempotencyKeyTakenException">A concurrent request saved the same key first; nothing was written.</exception>
+    public Session Create(string tenant, NewSession request, IdempotencyClaim<Session>? idempotency = null)
     {
         if (request.DefaultBudgets is { } budgets)
         {
@@ -38,7 +43,7 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         }
 
         var now = Now();
-        var session = new Session(NewId(), NullIfBlank(request.UserId), SessionStatus.Open, Clone(request.Metadata), request.DefaultBudgets, now, now, 0)
+        var session = new Session(NewId(), NullIfEmpty(request.UserId), SessionStatus.Open, Clone(request.Metadata), request.DefaultBudgets, now, now, 0)
         {
             Tenant = tenant,
         };
@@ -47,7 +52,7 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         if (Options.MaxOpenSessionsPerUser is { } max && session.UserId is { } user)
         {
             using var count = Command(lease.Connection, transaction,
-                "SELECT COUNT(*) FROM sessions WHERE tenant = $tenant AND user_id = $user AND status = 'open'", ("$tenant", tenant), ("$user", user));
+                "SELECT COUNT(*) FROM sessions WHERE tenant = $tenant AND user_id = CAST($user AS TEXT) AND status = 'open'", ("$tenant", tenant), ("$user", ExactText.Bind(user)));
             if (Convert.ToInt32(count.ExecuteScalar(), CultureInfo.InvariantCulture) >= max)
             {
                 throw new SessionCapacityException($"User '{user}' already has {max} open sessions; close one first.");
@@ -55,11 +60,16 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         }
 
         using var insert = Command(lease.Connection, transaction,
-            $"INSERT INTO sessions ({SessionColumns}) VALUES ($id, $tenant, $user, 'open', $metadata, $budgets, $now, $now, 0)",
-            ("$id", session.Id), ("$tenant", tenant), ("$user", session.UserId), ("$metadata", request.Metadata?.GetRawText()),
+            $"INSERT INTO sessions ({SessionColumns}) VALUES ($id, $tenant, CAST($user AS TEXT), 'open', CAST($metadata AS TEXT), $budgets, $now, $now, 0)",
+            ("$id", session.Id), ("$tenant", tenant), ("$user", ExactText.Bind(session.UserId)), ("$metadata", ExactText.Bind(RawText(request.Metadata))),
             ("$budgets", request.DefaultBudgets is null ? null : JsonSerializer.Serialize(request.DefaultBudgets, SessionJson.Options)),
             ("$now", Format(now)));
         insert.ExecuteNonQuery();
+        if (idempotency is not null)
+        {
+            _idempotencyKeys.Save(lease.Connection, transaction, tenant, idempotency, session);
+        }
+
         transaction.Commit();
         return session;
     }
@@ -103,13 +113,13 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         }
 
         const string where = """
-            WHERE tenant = $tenant AND ($user IS NULL OR user_id = $user) AND ($status IS NULL OR status = $status)
+            WHERE tenant = $tenant AND ($user IS NULL OR user_id = CAST($user AS TEXT)) AND ($status IS NULL OR status = $status)
               AND ($ca IS NULL OR created_at >= $ca) AND ($cb IS NULL OR created_at < $cb)
               AND ($ua IS NULL OR updated_at >= $ua) AND ($ub IS NULL OR updated_at < $ub)
             """;
         (string, object?)[] parameters =
         [
-            ("$tenant", tenant), ("$user", NullIfBlank(query.UserId)), ("$status", query.Status),
+            ("$tenant", tenant), ("$user", ExactText.Bind(NullIfEmpty(query.UserId))), ("$status", query.Status),
             ("$ca", FormatOrNull(query.CreatedAfter)), ("$cb", FormatOrNull(query.CreatedBefore)),
             ("$ua", FormatOrNull(query.UpdatedAfter)), ("$ub", FormatOrNull(query.UpdatedBefore)),
         ];
@@ -160,7 +170,9 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
     /// <exception cref="ArgumentException">An unknown or user role, or empty content.</exception>
     /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
     /// <exception cref="SessionConflictException">The session is closed.</exception>
-    public async Task<Message> AddMessageAsync(string tenant, string id, string? role, string? content, JsonElement? metadata, CancellationToken cancellationToken = default)
+    /// <exception cref="IdempotencyKeyTakenException">A concurrent request saved the same key first; nothing was written.</exception>
+    public async Task<Message> AddMessageAsync(
+        string tenant, string id, string? role, string? content, JsonElement? metadata, IdempotencyClaim<Message>? idempotency = null, CancellationToken cancellationToken = default)
     {
         string parsed = MessageRoles.Parse(role);
         if (parsed == MessageRoles.User)
@@ -173,7 +185,7 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         await gate.WaitAsync(cancellationToken);
         try
         {
-            return Append(tenant, id, parsed, text, metadata, null);
+            return Append(tenant, id, parsed, text, metadata, null, idempotency is null ? null : (c, t, message) => _idempotencyKeys.Save(c, t, tenant, idempotency, message));
         }
         finally
         {
@@ -188,7 +200,9 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
     /// <exception cref="ArgumentException">Empty message or invalid budgets.</exception>
     /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
     /// <exception cref="SessionConflictException">The session is closed.</exception>
-    public async Task<TurnResult> TakeTurnAsync(string tenant, string id, TurnRequest request, CancellationToken cancellationToken = default)
+    /// <exception cref="IdempotencyKeyTakenException">A concurrent request saved the same key first; nothing was written.</exception>
+    public async Task<TurnResult> TakeTurnAsync(
+        string tenant, string id, TurnRequest request, IdempotencyClaim<TurnResult>? idempotency = null, CancellationToken cancellationToken = default)
     {
         string text = ValidContent(request.Message);
         var gate = LockFor(tenant, id);
@@ -208,8 +222,10 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
             // Compile before anything is written: a failed compile must not leave an orphan user message.
             var workingSet = compiler.Compile(new CompileRequest(text, contextBudget, Explain: request.Explain, RetrievalQuery: RetrievalQuery(earlier, text)));
             var json = new RawJson(JsonSerializer.Serialize(workingSet, SessionJson.Options));
-            var message = Append(tenant, id, MessageRoles.User, text, null, json);
-            return new TurnResult(message, json, workingSet.TokenCount, history, contextBudget, historyBudget);
+            TurnResult Result(Message message) => new(message, json, workingSet.TokenCount, history, contextBudget, historyBudget);
+            var stored = Append(tenant, id, MessageRoles.User, text, null, json,
+                idempotency is null ? null : (c, t, message) => _idempotencyKeys.Save(c, t, tenant, idempotency, Result(message)));
+            return Result(stored);
         }
         finally
         {
@@ -343,19 +359,20 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         return recent.Count == 0 ? null : string.Join("\n", [.. recent, message]);
     }
 
-    // Writes one message (and a user message's working set) in one IMMEDIATE transaction: the next sequence number is
-    // read under SQLite's write lock, so it is gapless and unique even across processes.
-    private Message Append(string tenant, string id, string role, string content, JsonElement? metadata, RawJson? workingSet)
+    // Writes one message (and a user message's working set, and whatever alsoWrite adds, such as an idempotency key) in
+    // one IMMEDIATE transaction: the next sequence number is read under SQLite's write lock, so it is gapless and unique
+    // even across processes.
+    private Message Append(string tenant, string id, string role, string content, JsonElement? metadata, RawJson? workingSet, AlsoWrite? alsoWrite)
     {
         // SQLite allows one writer at a time; queueing writers here is far cheaper than letting them meet SQLITE_BUSY
         // and back off with sleeps, which showed up as hundreds of milliseconds of tail latency under concurrent turns.
         lock (_writeGate)
         {
-            return AppendLocked(tenant, id, role, content, metadata, workingSet);
+            return AppendLocked(tenant, id, role, content, metadata, workingSet, alsoWrite);
         }
     }
 
-    private Message AppendLocked(string tenant, string id, string role, string content, JsonElement? metadata, RawJson? workingSet)
+    private Message AppendLocked(string tenant, string id, string role, string content, JsonElement? metadata, RawJson? workingSet, AlsoWrite? alsoWrite)
     {
         var now = Now();
         using var lease = store.Rent();
@@ -370,8 +387,8 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         long sequence = Convert.ToInt64(next.ExecuteScalar(), CultureInfo.InvariantCulture);
         var message = new Message(NewId(), role, content, sequence, now, Clone(metadata));
         using var insert = Command(lease.Connection, transaction,
-            $"INSERT INTO messages (id, session_id, sequence, role, content, metadata, created_at) VALUES ($mid, $id, $seq, $role, $content, $metadata, $now)",
-            ("$mid", message.Id), ("$id", id), ("$seq", sequence), ("$role", role), ("$content", content), ("$metadata", metadata?.GetRawText()), ("$now", Format(now)));
+            $"INSERT INTO messages (id, session_id, sequence, role, content, metadata, created_at) VALUES ($mid, $id, $seq, $role, CAST($content AS TEXT), CAST($metadata AS TEXT), $now)",
+            ("$mid", message.Id), ("$id", id), ("$seq", sequence), ("$role", role), ("$content", ExactText.Bind(content)), ("$metadata", ExactText.Bind(RawText(metadata))), ("$now", Format(now)));
         insert.ExecuteNonQuery();
         if (workingSet is not null)
         {
@@ -382,6 +399,7 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         using var touch = Command(lease.Connection, transaction,
             "UPDATE sessions SET message_count = message_count + 1, updated_at = $now WHERE id = $id", ("$now", Format(now)), ("$id", id));
         touch.ExecuteNonQuery();
+        alsoWrite?.Invoke(lease.Connection, transaction, message);
         transaction.Commit();
         return message;
     }
@@ -410,13 +428,19 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
 
     private static Session? Find(SqliteConnection connection, SqliteTransaction? transaction, string tenant, string id)
     {
+        if (!IsId(id))
+        {
+            // Ids are ours (32 hex digits); anything else cannot exist, and need not reach SQLite's text binding.
+            return null;
+        }
+
         using var select = Command(connection, transaction, $"SELECT {SessionColumns} FROM sessions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", id));
         using var reader = select.ExecuteReader();
         return reader.Read() ? ReadSession(reader) : null;
     }
 
     private static Session ReadSession(SqliteDataReader r) =>
-        new(r.GetString(0), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3), Json(r, 4),
+        new(r.GetString(0), ExactText.Read(r, 2), r.GetString(3), Json(r, 4),
             r.IsDBNull(5) ? null : JsonSerializer.Deserialize<SessionBudgets>(r.GetString(5), SessionJson.Options),
             Parse(r.GetString(6)), Parse(r.GetString(7)), r.GetInt32(8))
         {
@@ -424,7 +448,7 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         };
 
     private static Message ReadMessage(SqliteDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), Parse(r.GetString(4)), Json(r, 5));
+        new(r.GetString(0), r.GetString(1), ExactText.Read(r, 2)!, r.GetInt64(3), Parse(r.GetString(4)), Json(r, 5));
 
     private static JsonElement? Json(SqliteDataReader r, int ordinal)
     {
@@ -433,11 +457,14 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
             return null;
         }
 
-        using var document = JsonDocument.Parse(r.GetString(ordinal));
+        using var document = JsonDocument.Parse(ExactText.Read(r, ordinal)!);
         return document.RootElement.Clone();
     }
 
     private static JsonElement? Clone(JsonElement? element) => element is { ValueKind: not JsonValueKind.Undefined } e ? e.Clone() : null;
+
+    // The caller's JSON exactly as it was sent (GetRawText keeps escapes such as a lone "\ud800" that a re-serialization would reject).
+    private static string? RawText(JsonElement? element) => element is { ValueKind: not JsonValueKind.Undefined } e ? e.GetRawText() : null;
 
     private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
@@ -454,14 +481,16 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
 
     private DateTimeOffset Now() => _clock.GetUtcNow();
 
-    // Fixed-width UTC round-trip text, so that comparing the strings in SQL orders them by time.
-    private static string Format(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+    private static string Format(DateTimeOffset time) => Timestamps.Format(time);
 
     private static string? FormatOrNull(DateTimeOffset? time) => time is { } t ? Format(t) : null;
 
-    private static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+    private static DateTimeOffset Parse(string text) => Timestamps.Parse(text);
 
     private static string NewId() => Guid.CreateVersion7().ToString("N");
 
-    private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    // Stored exactly as sent: trimming would hand back something the client did not store.
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static bool IsId(string id) => id.Length == 32 && id.AsSpan().IndexOfAnyExcept("0123456789abcdef") < 0;
 }

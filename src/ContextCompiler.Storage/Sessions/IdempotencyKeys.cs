@@ -1,0 +1,113 @@
+using System.Globalization;
+using ContextCompiler.Storage.Index;
+using Microsoft.Data.Sqlite;
+
+namespace ContextCompiler.Storage.Sessions;
+
+/// <summary>The response a write answered with, kept under its idempotency key so a retry gets the same one.</summary>
+/// <param name="Status">The HTTP status.</param>
+/// <param name="Body">The JSON body, exactly as sent.</param>
+/// <param name="Location">The Location header of a 201, if any.</param>
+public sealed record StoredResponse(int Status, string Body, string? Location);
+
+/// <summary>A live idempotency key: the fingerprint of the request that claimed it and the response it got.</summary>
+public sealed record IdempotencyRecord(string Fingerprint, StoredResponse Response);
+
+/// <summary>
+/// A write's claim on an idempotency key. The store saves it, with the response <see cref="Respond"/> renders from the
+/// write's result, inside the transaction of the write itself: either both are stored or neither is.
+/// </summary>
+/// <param name="Key">The client's Idempotency-Key.</param>
+/// <param name="Fingerprint">A hash of the request (method, path, body) the key was first used with.</param>
+/// <param name="Lifetime">How long the key is remembered.</param>
+/// <param name="Respond">The response the client receives for the result.</param>
+public sealed record IdempotencyClaim<T>(string Key, string Fingerprint, TimeSpan Lifetime, Func<T, StoredResponse> Respond);
+
+/// <summary>Another request saved the same key first (possibly in another process); the write was rolled back.</summary>
+public sealed class IdempotencyKeyTakenException(string key) : Exception($"The Idempotency-Key '{key}' was used by a concurrent request.");
+
+/// <summary>The SQL of the <c>idempotency_keys</c> table.</summary>
+public sealed class IdempotencyKeys(IndexStore store, TimeProvider? clock = null)
+{
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    /// <summary>The unexpired record of <paramref name="key"/> for <paramref name="tenant"/>, or null.</summary>
+    public IdempotencyRecord? Find(string tenant, string key)
+    {
+        using var lease = store.Rent();
+        using var select = lease.Connection.CreateCommand();
+        select.CommandText = """
+            SELECT fingerprint, status, body, location FROM idempotency_keys
+            WHERE tenant = $tenant AND key = CAST($key AS TEXT) AND expires_at > $now
+            """;
+        select.Parameters.AddWithValue("$tenant", tenant);
+        select.Parameters.AddWithValue("$key", ExactText.Bind(key));
+        select.Parameters.AddWithValue("$now", Timestamps.Format(_clock.GetUtcNow()));
+        using var reader = select.ExecuteReader();
+        return reader.Read()
+            ? new IdempotencyRecord(reader.GetString(0), new StoredResponse(reader.GetInt32(1), ExactText.Read(reader, 2)!, reader.IsDBNull(3) ? null : reader.GetString(3)))
+            : null;
+    }
+
+    /// <summary>
+    /// Saves <paramref name="claim"/> with the response to <paramref name="result"/> in <paramref name="transaction"/>.
+    /// An expired record of the same key is replaced; a live one means a concurrent request won.
+    /// </summary>
+    /// <exception cref="IdempotencyKeyTakenException">The key is already saved and unexpired.</exception>
+    public void Save<T>(SqliteConnection connection, SqliteTransaction transaction, string tenant, IdempotencyClaim<T> claim, T result)
+    {
+        var now = _clock.GetUtcNow();
+        var response = claim.Respond(result);
+        using (var expired = connection.CreateCommand())
+        {
+            expired.Transaction = transaction;
+            expired.CommandText = "DELETE FROM idempotency_keys WHERE tenant = $tenant AND key = CAST($key AS TEXT) AND expires_at <= $now";
+            expired.Parameters.AddWithValue("$tenant", tenant);
+            expired.Parameters.AddWithValue("$key", ExactText.Bind(claim.Key));
+            expired.Parameters.AddWithValue("$now", Timestamps.Format(now));
+            expired.ExecuteNonQuery();
+        }
+
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT INTO idempotency_keys (tenant, key, fingerprint, status, body, location, created_at, expires_at)
+            VALUES ($tenant, CAST($key AS TEXT), $fingerprint, $status, CAST($body AS TEXT), $location, $now, $expires)
+            """;
+        insert.Parameters.AddWithValue("$tenant", tenant);
+        insert.Parameters.AddWithValue("$key", ExactText.Bind(claim.Key));
+        insert.Parameters.AddWithValue("$fingerprint", claim.Fingerprint);
+        insert.Parameters.AddWithValue("$status", response.Status);
+        insert.Parameters.AddWithValue("$body", ExactText.Bind(response.Body));
+        insert.Parameters.AddWithValue("$location", (object?)response.Location ?? DBNull.Value);
+        insert.Parameters.AddWithValue("$now", Timestamps.Format(now));
+        insert.Parameters.AddWithValue("$expires", Timestamps.Format(now + claim.Lifetime));
+        try
+        {
+            insert.ExecuteNonQuery();
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19)
+        {
+            // SQLITE_CONSTRAINT on the primary key: the caller's transaction is rolled back, so its write is undone too.
+            throw new IdempotencyKeyTakenException(claim.Key);
+        }
+    }
+
+    /// <summary>Deletes expired keys of every tenant; returns how many.</summary>
+    public int PurgeExpired()
+    {
+        using var lease = store.Rent();
+        using var delete = lease.Connection.CreateCommand();
+        delete.CommandText = "DELETE FROM idempotency_keys WHERE expires_at <= $now";
+        delete.Parameters.AddWithValue("$now", Timestamps.Format(_clock.GetUtcNow()));
+        return delete.ExecuteNonQuery();
+    }
+}
+
+/// <summary>Fixed-width UTC round-trip text, so that comparing the strings in SQL orders them by time.</summary>
+internal static class Timestamps
+{
+    public static string Format(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    public static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+}
