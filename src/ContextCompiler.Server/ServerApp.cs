@@ -25,7 +25,9 @@ public static class ServerApp
         builder.Services.AddContextCompilerServices(builder.Configuration, configure);
         var app = builder.Build();
         app.UseContextCompilerPipeline();
-        app.MapOpenApi();
+        // One fixed document path: the default {documentName} route answers an unknown name with a plain-text 404 of its own,
+        // which would bypass the problem responses every other error gets.
+        app.MapOpenApi("/openapi/v1.json");
         app.MapSystemApi();
         app.MapCompileApi();
         app.MapSessionsApi();

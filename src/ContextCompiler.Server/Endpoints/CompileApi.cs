@@ -11,7 +11,7 @@ public static class CompileApi
     /// <summary>Maps POST /v1/compile.</summary>
     public static IEndpointRouteBuilder MapCompileApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/v1/compile").WithTags("Compile")
+        app.MapGroup("/v1/compile").WithTags("Compile").RequireAuthorization()
             .MapPost("/", Compile).WithName("Compile").WithSummary("Compile a query into a cited working set within a token budget.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return app;

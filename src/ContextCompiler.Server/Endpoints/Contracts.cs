@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using ContextCompiler.Storage.Sessions;
 
 namespace ContextCompiler.Server.Endpoints;
@@ -16,23 +17,44 @@ public sealed record RecompileBody(int? Budget, Dictionary<string, JsonElement>?
 public static class OptionAssignments
 {
     /// <summary>Each entry as <c>key=value</c>: strings as they are, other values as their JSON text.</summary>
+    /// <exception cref="ArgumentException">A string value that is not valid Unicode (a lone surrogate escape or invalid UTF-8).</exception>
     public static IReadOnlyList<string> From(Dictionary<string, JsonElement>? options) =>
-        (options ?? []).Select(kv => $"{kv.Key}={(kv.Value.ValueKind == JsonValueKind.String ? kv.Value.GetString() : kv.Value.GetRawText())}").ToList();
+        (options ?? []).Select(kv => $"{kv.Key}={(kv.Value.ValueKind == JsonValueKind.String ? Text(kv.Key, kv.Value) : kv.Value.GetRawText())}").ToList();
+
+    // JSON lets a string hold "\ud800" or, unchecked until decoded, invalid UTF-8; .NET cannot decode either into a string.
+    private static string Text(string key, JsonElement value)
+    {
+        try
+        {
+            return value.GetString() ?? string.Empty;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new ArgumentException($"options.{key} is not valid Unicode text (a lone surrogate or invalid UTF-8).");
+        }
+    }
 }
 
 /// <summary>POST /v1/sessions.</summary>
-public sealed record CreateSessionBody(string? UserId, JsonElement? Metadata, SessionBudgets? DefaultBudgets);
+public sealed record CreateSessionBody(
+    string? UserId, [property: JsonConverter(typeof(VerbatimJsonConverter))] JsonElement? Metadata, SessionBudgets? DefaultBudgets) : IIdempotentBody;
 
 /// <summary>POST /v1/sessions/{id}/turns. Give context and history budgets, or a total, or neither for the session's defaults.</summary>
-public sealed record TurnBody(string? Message, int? ContextBudget, int? HistoryBudget, int? TotalBudget, bool? Explain, bool? SkipOversized);
+public sealed record TurnBody(string? Message, int? ContextBudget, int? HistoryBudget, int? TotalBudget, bool? Explain, bool? SkipOversized) : IIdempotentBody;
 
 /// <summary>POST /v1/sessions/{id}/messages.</summary>
-public sealed record MessageBody(string? Role, string? Content, JsonElement? Metadata);
+public sealed record MessageBody(string? Role, string? Content, [property: JsonConverter(typeof(VerbatimJsonConverter))] JsonElement? Metadata) : IIdempotentBody;
 
 /// <summary>A turn's reply: the stored user message, its working set, the history to send with it, and the token accounting.</summary>
 /// <param name="TotalTokens">ContextTokens + HistoryTokens; never above ContextBudget + HistoryBudget.</param>
 public sealed record TurnResponse(
-    Message UserMessage, RawJson WorkingSet, HistoryWindow History, int ContextBudget, int HistoryBudget, int ContextTokens, int HistoryTokens, int TotalTokens);
+    Message UserMessage, RawJson WorkingSet, HistoryWindow History, int ContextBudget, int HistoryBudget, int ContextTokens, int HistoryTokens, int TotalTokens)
+{
+    /// <summary>The reply to a stored turn.</summary>
+    public static TurnResponse From(TurnResult turn) =>
+        new(turn.UserMessage, turn.WorkingSet, turn.History, turn.ContextBudget, turn.HistoryBudget,
+            turn.ContextTokens, turn.History.TokenCount, turn.ContextTokens + turn.History.TokenCount);
+}
 
 /// <summary>GET /health.</summary>
 public sealed record HealthResponse(string Status, int SchemaVersion);

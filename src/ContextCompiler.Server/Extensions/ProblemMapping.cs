@@ -16,6 +16,7 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Pr
             SessionNotFoundException => (StatusCodes.Status404NotFound, "Not found"),
             SessionConflictException => (StatusCodes.Status409Conflict, "Conflict"),
             SessionCapacityException => (StatusCodes.Status429TooManyRequests, "Too many sessions"),
+            Endpoints.IdempotencyMismatchException => (StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused"),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client closed request"),
             _ => (StatusCodes.Status500InternalServerError, "Internal server error"),
         };
