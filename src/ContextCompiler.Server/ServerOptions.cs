@@ -28,4 +28,26 @@ public sealed class ServerOptions
     /// <see cref="SessionStoreOptions.MaxBudget"/> also bounds stateless compiles.
     /// </summary>
     public SessionStoreOptions Sessions { get; set; } = new();
+
+    /// <summary>How long an <c>Idempotency-Key</c> is remembered, with the response it answered (default 24 hours).</summary>
+    public TimeSpan IdempotencyKeyLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Per-tenant rate limiting (configuration section <c>ContextCompiler:RateLimit</c>); off unless enabled.</summary>
+    public RateLimitOptions RateLimit { get; set; } = new();
+}
+
+/// <summary>Per-tenant rate limiting of the <c>/v1</c> API (configuration section <c>ContextCompiler:RateLimit</c>). Off by default.</summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Limit requests per tenant (default false).</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Requests a tenant may make in one <see cref="Window"/> (default 600).</summary>
+    public int PermitsPerWindow { get; set; } = 600;
+
+    /// <summary>The fixed window the permits renew in (default one minute).</summary>
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Requests held back to wait for the next window instead of being refused at once (default 0: refuse with 429).</summary>
+    public int QueueLimit { get; set; }
 }

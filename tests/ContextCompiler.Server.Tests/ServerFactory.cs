@@ -26,10 +26,14 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
     {
     }
 
-    /// <summary>A server over the database in <paramref name="root"/>, which may already hold an index and sessions.</summary>
-    public ServerFactory(string root)
+    /// <summary>
+    /// A server over the database in <paramref name="root"/>, which may already hold an index and sessions.
+    /// <paramref name="settings"/> (configuration keys such as <c>ContextCompiler:RateLimit:Enabled</c>) are applied last.
+    /// </summary>
+    public ServerFactory(string root, IReadOnlyDictionary<string, string>? settings = null)
     {
         Root = root;
+        _settings = settings ?? new Dictionary<string, string>();
         Corpus = Path.Combine(root, "sqlite-docs");
         DatabasePath = Path.Combine(root, "server.db");
         if (!Directory.Exists(Corpus))
@@ -42,6 +46,8 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
             }
         }
     }
+
+    private readonly IReadOnlyDictionary<string, string> _settings;
 
     public string Root { get; }
 
@@ -73,6 +79,10 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
         builder.UseSetting("ContextCompiler:MaxRequestBodyBytes", MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("ContextCompiler:Sessions:MaxBudget", MaxBudget.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("ContextCompiler:Sessions:MaxOpenSessionsPerUser", MaxOpenPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     public static string RepositoryRoot()

@@ -14,17 +14,19 @@ public static class SessionsApi
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/sessions").WithTags("Sessions")
+            .RequireAuthorization()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized);
 
-        group.MapPost("/", Create).WithName("CreateSession").WithSummary("Start a session.").ProducesProblem(StatusCodes.Status429TooManyRequests);
+        group.MapPost("/", Create).WithName("CreateSession").WithSummary("Start a session.").ProducesProblem(StatusCodes.Status429TooManyRequests).WithIdempotencyKey();
         group.MapGet("/", List).WithName("ListSessions").WithSummary("List sessions with filters, order and paging.");
         group.MapGet("/{id}", Get).WithName("GetSession").WithSummary("One session.").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id}/close", Close).WithName("CloseSession").WithSummary("Close a session; it keeps its messages.").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{id}", Delete).WithName("DeleteSession").WithSummary("Delete a session and everything in it.").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id}/turns", Turn).WithName("TakeTurn").WithSummary("Add a user message: compile its working set and fit the history.")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithIdempotencyKey();
         group.MapPost("/{id}/messages", AddMessage).WithName("AddMessage").WithSummary("Add an assistant, system or tool message.")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithIdempotencyKey();
         group.MapGet("/{id}/history", History).WithName("GetHistory").WithSummary("The newest messages that fit maxTokens.").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/{id}/replay", Replay).WithName("ReplaySession").WithSummary("Every turn with its stored working set, byte for byte.").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id}/replay/recompile", Recompile).WithName("RecompileReplay")
@@ -33,12 +35,13 @@ public static class SessionsApi
         return app;
     }
 
-    private static string Tenant(HttpContext context) => ApiKeyMiddleware.TenantOf(context);
+    private static string Tenant(HttpContext context) => context.User.Tenant();
 
     private static Created<Session> Create(CreateSessionBody? body, SessionStore store, HttpContext context)
     {
-        var session = store.Create(Tenant(context), new NewSession(body?.UserId, body?.Metadata, body?.DefaultBudgets));
-        return TypedResults.Created($"/v1/sessions/{session.Id}", session);
+        var claim = context.ClaimFor<Session>(StatusCodes.Status201Created, s => s, s => SessionLocation(s.Id));
+        var session = store.Create(Tenant(context), new NewSession(body?.UserId, body?.Metadata, body?.DefaultBudgets), claim);
+        return TypedResults.Created(SessionLocation(session.Id), session);
     }
 
     private static Ok<SessionPage> List(
@@ -60,16 +63,21 @@ public static class SessionsApi
     private static async Task<Ok<TurnResponse>> Turn(string id, TurnBody body, SessionStore store, HttpContext context)
     {
         var budgets = new SessionBudgets(body.ContextBudget, body.HistoryBudget, body.TotalBudget);
-        var turn = await store.TakeTurnAsync(Tenant(context), id, new TurnRequest(body.Message ?? string.Empty, budgets, body.Explain ?? false, body.SkipOversized ?? false), context.RequestAborted);
-        return TypedResults.Ok(new TurnResponse(turn.UserMessage, turn.WorkingSet, turn.History, turn.ContextBudget, turn.HistoryBudget,
-            turn.ContextTokens, turn.History.TokenCount, turn.ContextTokens + turn.History.TokenCount));
+        var request = new TurnRequest(body.Message ?? string.Empty, budgets, body.Explain ?? false, body.SkipOversized ?? false);
+        var claim = context.ClaimFor<TurnResult>(StatusCodes.Status200OK, TurnResponse.From);
+        return TypedResults.Ok(TurnResponse.From(await store.TakeTurnAsync(Tenant(context), id, request, claim, context.RequestAborted)));
     }
 
     private static async Task<Created<Message>> AddMessage(string id, MessageBody body, SessionStore store, HttpContext context)
     {
-        var message = await store.AddMessageAsync(Tenant(context), id, body.Role, body.Content, body.Metadata, context.RequestAborted);
-        return TypedResults.Created($"/v1/sessions/{id}/messages/{message.Id}", message);
+        var claim = context.ClaimFor<Message>(StatusCodes.Status201Created, m => m, m => MessageLocation(id, m.Id));
+        var message = await store.AddMessageAsync(Tenant(context), id, body.Role, body.Content, body.Metadata, claim, context.RequestAborted);
+        return TypedResults.Created(MessageLocation(id, message.Id), message);
     }
+
+    private static string SessionLocation(string id) => $"/v1/sessions/{id}";
+
+    private static string MessageLocation(string session, string message) => $"/v1/sessions/{session}/messages/{message}";
 
     private static Ok<HistoryWindow> History(string id, int? maxTokens, bool? skipOversized, SessionStore store, HttpContext context) =>
         TypedResults.Ok(store.History(Tenant(context), id, maxTokens, skipOversized ?? false));

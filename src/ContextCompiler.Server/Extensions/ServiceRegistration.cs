@@ -5,6 +5,7 @@ using ContextCompiler.Storage.Assets;
 using ContextCompiler.Storage.Index;
 using ContextCompiler.Storage.Retrieve;
 using ContextCompiler.Storage.Sessions;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -27,8 +28,15 @@ public static class ServiceRegistration
         // Malformed JSON and unbindable parameters throw, so the one exception handler turns them into problem details too.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(o => SessionJson.Configure(o.SerializerOptions));
+        // Registered before AddProblemDetails so that it is the writer chosen, whatever the client accepts.
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context => context.ProblemDetails.Detail ??= context.ProblemDetails.Title);
         services.AddExceptionHandler<ProblemMapping>();
+        services.AddSingleton<ApiKeyRing>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+        services.AddTenantRateLimiting();
         services.AddOpenApi(o => o.AddSchemaTransformer((schema, context, _) =>
         {
             // RawJson is written verbatim (a stored WorkingSet), not as its C# shape { json: string }.
@@ -57,12 +65,14 @@ public static class ServiceRegistration
             var o = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
             return new SessionStore(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<WorkingSetCompiler>(), sp.GetRequiredService<ITokenizer>(), o.Sessions);
         });
+        services.AddSingleton(sp => new IdempotencyKeys(sp.GetRequiredService<IndexStore>()));
+        services.AddSingleton<Endpoints.KeyedLocks>();
         services.AddSingleton(sp => new SessionRecompiler(sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<WorkingSetCompiler>()));
         services.AddHostedService<StartupTasks>();
         return services;
     }
 
-    /// <summary>Errors as problem details, then the body-size limit, then API keys.</summary>
+    /// <summary>Errors as problem details, then the body-size limit, then API keys, the tenant's rate limit and authorization.</summary>
     public static WebApplication UseContextCompilerPipeline(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -84,7 +94,9 @@ public static class ServiceRegistration
 
             await next(context);
         });
-        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
         return app;
     }
 }

@@ -6,11 +6,18 @@ using Microsoft.Extensions.Options;
 
 namespace ContextCompiler.Server;
 
-/// <summary>Runs once before the server takes requests: deletes idle sessions, then ingests the default corpus into an empty index.</summary>
-internal sealed class StartupTasks(IndexStore store, SessionStore sessions, OfflineAssets assets, IOptions<ServerOptions> options, ILogger<StartupTasks> logger) : IHostedService
+/// <summary>Runs once before the server takes requests: deletes expired idempotency keys and idle sessions, then ingests the default corpus into an empty index.</summary>
+internal sealed class StartupTasks(
+    IndexStore store, SessionStore sessions, IdempotencyKeys idempotencyKeys, OfflineAssets assets, IOptions<ServerOptions> options, ILogger<StartupTasks> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        int expired = idempotencyKeys.PurgeExpired();
+        if (expired > 0)
+        {
+            logger.LogInformation("Deleted {Count} expired idempotency keys", expired);
+        }
+
         int purged = sessions.PurgeIdle();
         if (purged > 0)
         {
