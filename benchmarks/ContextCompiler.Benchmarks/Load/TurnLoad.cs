@@ -13,7 +13,9 @@ namespace ContextCompiler.Benchmarks.Load;
 /// <summary>
 /// Sustained turns per second and turn latency over loopback HTTP against the real server (Kestrel, SQLite file,
 /// the default corpus), with N sessions taking turns concurrently, each session one turn at a time like a chatbot:
-///   dotnet run -c Release --project benchmarks/ContextCompiler.Benchmarks -- turns [--sessions 1,4,16,32] [--seconds 15]
+///   dotnet run -c Release --project benchmarks/ContextCompiler.Benchmarks -- turns [--sessions 1,4,16,32] [--seconds 15] [--idempotency-keys]
+/// With <c>--idempotency-keys</c> every turn and reply carries a fresh Idempotency-Key, which costs a lookup before the
+/// write and an insert inside its transaction.
 /// </summary>
 internal static class TurnLoad
 {
@@ -21,6 +23,7 @@ internal static class TurnLoad
     {
         var sessionCounts = Option(args, "--sessions", "1,4,16,32").Split(',').Select(int.Parse).ToArray();
         double seconds = double.Parse(Option(args, "--seconds", "15"), CultureInfo.InvariantCulture);
+        bool keys = args.Contains("--idempotency-keys");
         string root = ContextCompiler.Storage.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
         var questions = File.ReadLines(Path.Combine(root, "benchmarks", "questions", "sqlite-docs.dev.jsonl"))
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("query").GetString()!).ToArray();
@@ -41,10 +44,11 @@ internal static class TurnLoad
 
             Console.WriteLine($"| Concurrent sessions | Turns | Seconds | Turns/s | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | Errors |");
             Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-            await Drive(http, questions, 2, 3); // warm-up: JIT, snapshot load, connection pool
+            Console.Error.WriteLine(keys ? "every write carries an Idempotency-Key" : "no Idempotency-Key");
+            await Drive(http, questions, 2, 3, keys); // warm-up: JIT, snapshot load, connection pool
             foreach (int n in sessionCounts)
             {
-                var (turns, elapsed, latencies, errors) = await Drive(http, questions, n, seconds);
+                var (turns, elapsed, latencies, errors) = await Drive(http, questions, n, seconds, keys);
                 latencies.Sort();
                 Console.WriteLine(FormattableString.Invariant(
                     $"| {n} | {turns} | {elapsed:F1} | {turns / elapsed:F1} | {Percentile(latencies, 50):F2} | {Percentile(latencies, 95):F2} | {Percentile(latencies, 99):F2} | {latencies[^1]:F2} | {errors} |"));
@@ -62,7 +66,7 @@ internal static class TurnLoad
     }
 
     // Each session: a turn (timed), then the assistant's reply (not timed), again and again until time is up.
-    private static async Task<(int Turns, double Seconds, List<double> Latencies, int Errors)> Drive(HttpClient http, string[] questions, int sessions, double seconds)
+    private static async Task<(int Turns, double Seconds, List<double> Latencies, int Errors)> Drive(HttpClient http, string[] questions, int sessions, double seconds, bool keys)
     {
         var ids = new List<string>();
         for (int i = 0; i < sessions; i++)
@@ -82,7 +86,7 @@ internal static class TurnLoad
             {
                 var question = questions[k++ % questions.Length];
                 var t = Stopwatch.GetTimestamp();
-                using var response = await http.PostAsJsonAsync($"/v1/sessions/{id}/turns", new { message = question, totalBudget = 2000 });
+                using var response = await http.SendAsync(Post($"/v1/sessions/{id}/turns", new { message = question, totalBudget = 2000 }, keys));
                 await response.Content.ReadAsByteArrayAsync();
                 mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
                 if (!response.IsSuccessStatusCode)
@@ -90,7 +94,7 @@ internal static class TurnLoad
                     Interlocked.Increment(ref errors);
                 }
 
-                using var reply = await http.PostAsJsonAsync($"/v1/sessions/{id}/messages", new { role = "assistant", content = "Noted: " + question });
+                using var reply = await http.SendAsync(Post($"/v1/sessions/{id}/messages", new { role = "assistant", content = "Noted: " + question }, keys));
             }
 
             lock (latencies)
@@ -100,6 +104,17 @@ internal static class TurnLoad
         })).ToArray();
         await Task.WhenAll(workers);
         return (latencies.Count, stop.Elapsed.TotalSeconds, latencies, errors);
+    }
+
+    private static HttpRequestMessage Post(string path, object body, bool key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        if (key)
+        {
+            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+        }
+
+        return request;
     }
 
     private static double Percentile(List<double> sorted, double p)
