@@ -200,10 +200,10 @@ public sealed class CrashConsistencyTests(CrashRun run, ITestOutputHelper output
         // Every round must have written something, or a kill would have hit an idle server and tested nothing.
         Assert.All(run.AckedPerRound, count => Assert.True(count > 0, "A round acknowledged no write: " + string.Join(", ", run.AckedPerRound)));
 
-        using var db = ServerProcess.OpenDatabase(run.Server.DatabasePath);
-        var messages = Rows(db, "SELECT id, session_id, sequence, role, content FROM messages")
+        using var db = DatabaseFile.OpenReadOnly(run.Server.DatabasePath);
+        var messages = db.Rows("SELECT id, session_id, sequence, role, content FROM messages")
             .ToDictionary(r => (string)r[0], r => (Session: (string)r[1], Sequence: (long)r[2], Role: (string)r[3], Content: (string)r[4]));
-        var sessions = Rows(db, "SELECT id FROM sessions").Select(r => (string)r[0]).ToHashSet();
+        var sessions = db.Rows("SELECT id FROM sessions").Select(r => (string)r[0]).ToHashSet();
 
         var lost = new List<string>();
         foreach (var write in run.Acked)
@@ -255,20 +255,20 @@ public sealed class CrashConsistencyTests(CrashRun run, ITestOutputHelper output
     [Fact]
     public void No_user_message_lacks_its_working_set()
     {
-        using var db = ServerProcess.OpenDatabase(run.Server.DatabasePath);
-        Assert.True(Scalar(db, "SELECT COUNT(*) FROM messages WHERE role = 'user'") > 0);
-        Assert.Equal(0, Scalar(db, "SELECT COUNT(*) FROM messages m WHERE m.role = 'user' AND NOT EXISTS (SELECT 1 FROM working_sets w WHERE w.message_id = m.id)"));
-        Assert.Equal(0, Scalar(db, "SELECT COUNT(*) FROM working_sets w WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = w.message_id AND m.role = 'user')"));
-        Assert.Equal(0, Scalar(db, "SELECT COUNT(*) FROM working_sets WHERE json_valid(json) = 0"));
+        using var db = DatabaseFile.OpenReadOnly(run.Server.DatabasePath);
+        Assert.True(db.Scalar("SELECT COUNT(*) FROM messages WHERE role = 'user'") > 0);
+        Assert.Equal(0, db.Scalar("SELECT COUNT(*) FROM messages m WHERE m.role = 'user' AND NOT EXISTS (SELECT 1 FROM working_sets w WHERE w.message_id = m.id)"));
+        Assert.Equal(0, db.Scalar("SELECT COUNT(*) FROM working_sets w WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = w.message_id AND m.role = 'user')"));
+        Assert.Equal(0, db.Scalar("SELECT COUNT(*) FROM working_sets WHERE json_valid(json) = 0"));
     }
 
     [Fact]
     public void Every_session_numbers_its_messages_from_one_without_gaps()
     {
-        using var db = ServerProcess.OpenDatabase(run.Server.DatabasePath);
-        var sequences = Rows(db, "SELECT session_id, sequence FROM messages ORDER BY session_id, sequence")
+        using var db = DatabaseFile.OpenReadOnly(run.Server.DatabasePath);
+        var sequences = db.Rows("SELECT session_id, sequence FROM messages ORDER BY session_id, sequence")
             .GroupBy(r => (string)r[0], r => (long)r[1]).ToDictionary(g => g.Key, g => g.ToList());
-        var counts = Rows(db, "SELECT id, message_count FROM sessions").ToDictionary(r => (string)r[0], r => (long)r[1]);
+        var counts = db.Rows("SELECT id, message_count FROM sessions").ToDictionary(r => (string)r[0], r => (long)r[1]);
         Assert.NotEmpty(sequences);
         foreach (var (session, count) in counts)
         {
@@ -282,9 +282,9 @@ public sealed class CrashConsistencyTests(CrashRun run, ITestOutputHelper output
     [Fact]
     public void The_database_passes_integrity_and_foreign_key_checks()
     {
-        using var db = ServerProcess.OpenDatabase(run.Server.DatabasePath);
-        Assert.Equal(["ok"], Rows(db, "PRAGMA integrity_check").Select(r => (string)r[0]));
-        Assert.Empty(Rows(db, "PRAGMA foreign_key_check"));
+        using var db = DatabaseFile.OpenReadOnly(run.Server.DatabasePath);
+        Assert.Equal(["ok"], db.Rows("PRAGMA integrity_check").Select(r => (string)r[0]));
+        Assert.Empty(db.Rows("PRAGMA foreign_key_check"));
     }
 
     [Fact]
@@ -298,41 +298,13 @@ public sealed class CrashConsistencyTests(CrashRun run, ITestOutputHelper output
     {
         var sessions = run.AckedSessions.ToList();
         Assert.NotEmpty(sessions);
-        using var db = ServerProcess.OpenDatabase(run.Server.DatabasePath);
+        using var db = DatabaseFile.OpenReadOnly(run.Server.DatabasePath);
         foreach (var session in sessions)
         {
-            long last = Scalar(db, "SELECT COALESCE(MAX(sequence), 0) FROM messages WHERE session_id = $id", ("$id", session));
+            long last = db.Scalar("SELECT COALESCE(MAX(sequence), 0) FROM messages WHERE session_id = $id", ("$id", session));
             var turn = await run.Server.Client.Turn(session, "After the restart: how do I enable write-ahead logging?", new { totalBudget = 600 });
             Assert.Equal(last + 1, turn.GetProperty("userMessage").GetProperty("sequence").GetInt64());
             Assert.Equal(JsonValueKind.Object, turn.GetProperty("workingSet").ValueKind);
         }
-    }
-
-    private static List<object[]> Rows(Microsoft.Data.Sqlite.SqliteConnection db, string sql)
-    {
-        using var command = db.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<object[]>();
-        while (reader.Read())
-        {
-            var row = new object[reader.FieldCount];
-            reader.GetValues(row);
-            rows.Add(row);
-        }
-
-        return rows;
-    }
-
-    private static long Scalar(Microsoft.Data.Sqlite.SqliteConnection db, string sql, params (string Name, object Value)[] parameters)
-    {
-        using var command = db.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 }

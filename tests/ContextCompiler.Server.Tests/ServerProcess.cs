@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using ContextCompiler.Storage.Assets;
-using Microsoft.Data.Sqlite;
 
 namespace ContextCompiler.Server.Tests;
 
@@ -151,21 +149,6 @@ public sealed partial class ServerProcess : IDisposable
                 return false;
             }
         }
-    }
-
-    /// <summary>A read-only connection to <paramref name="databasePath"/> with sqlite-vec loaded, so that integrity_check can read the vector table too.</summary>
-    public static SqliteConnection OpenDatabase(string databasePath)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = databasePath,
-            Mode = SqliteOpenMode.ReadOnly,
-            // Without pooling the file is really closed when the test disposes the connection.
-            Pooling = false,
-        }.ToString());
-        connection.Open();
-        connection.LoadExtension(OfflineAssets.Default.Vec0Path);
-        return connection;
     }
 
     /// <summary>Deletes <paramref name="root"/>; a folder that cannot be deleted is left for the OS to clean.</summary>
