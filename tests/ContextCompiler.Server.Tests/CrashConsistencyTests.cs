@@ -38,6 +38,8 @@ public sealed class CrashRun : IAsyncLifetime
     private readonly ConcurrentBag<AckedWrite> _acked = [];
     private readonly ConcurrentBag<CutOffWrite> _cutOff = [];
     private readonly ConcurrentBag<string> _unexpected = [];
+    private readonly ConcurrentBag<PendingWrite> _retried = [];
+    private int _answeredFromKey;
 
     /// <summary>Seeds the kill moments and the clients' choices; printed so a failing run can be told apart.</summary>
     public int Seed { get; } = Environment.TickCount & int.MaxValue;
@@ -55,6 +57,12 @@ public sealed class CrashRun : IAsyncLifetime
     public IReadOnlyCollection<AckedWrite> Acked => _acked;
 
     public IReadOnlyCollection<CutOffWrite> CutOff => _cutOff;
+
+    /// <summary>Writes cut off by a kill and then sent again, with the same Idempotency-Key, after the restart.</summary>
+    public IReadOnlyCollection<PendingWrite> Retried => _retried;
+
+    /// <summary>Retries answered from their saved key: the write had committed before the kill cut off its reply.</summary>
+    public int AnsweredFromKey => _answeredFromKey;
 
     /// <summary>Failures of a server that was still alive: any of them is a bug, not an effect of the kills.</summary>
     public IReadOnlyCollection<string> Unexpected => _unexpected;
@@ -74,8 +82,15 @@ public sealed class CrashRun : IAsyncLifetime
             int before = _acked.Count;
             var running = clients.Select(c => Task.Run(() => ClientLoopAsync(server.Client, c, kill.Token))).ToList();
 
-            // Long enough for every client to get several writes through, short enough for the whole run to stay near a minute.
-            await Task.Delay(random.Next(700, 2200));
+            // Each round first gets some writes through (a cold start on a busy machine can take seconds to answer the
+            // first), then runs for a random while more, short enough for the whole run to stay near a minute.
+            var warmUp = Stopwatch.StartNew();
+            while (_acked.Count - before < Clients && warmUp.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(20);
+            }
+
+            await Task.Delay(random.Next(0, 1500));
             kill.Cancel();
             server.Kill();
             KillsDone++;
@@ -84,6 +99,15 @@ public sealed class CrashRun : IAsyncLifetime
         }
 
         Server = await ServerProcess.StartAsync(Root);
+        // The writes cut off by the last kill are retried too, as their clients would.
+        await Task.WhenAll(clients.Where(c => c.Pending is not null).Select(async c =>
+        {
+            var retry = c.Pending!;
+            if (await WriteAsync(Server.Client, c, retry, CancellationToken.None))
+            {
+                _retried.Add(retry);
+            }
+        }));
         StormTime = clock.Elapsed;
     }
 
@@ -98,62 +122,101 @@ public sealed class CrashRun : IAsyncLifetime
     public IEnumerable<string> AckedSessions => _acked.Where(w => w.Kind == "session").Select(w => w.SessionId).Distinct();
 
     // Writes until the round is killed. A failed request is expected only once the kill has been ordered: the flag is
-    // set before the SIGKILL, so an error seen with it unset came from a live server.
+    // set before the SIGKILL, so an error seen with it unset came from a live server. Every write carries an
+    // Idempotency-Key; a write cut off by a kill is sent again, with the same key and body, first thing after the restart,
+    // as a client that lost its connection would.
     private async Task ClientLoopAsync(HttpClient http, ClientState client, CancellationToken killed)
     {
         while (!killed.IsCancellationRequested)
         {
-            if (client.Session is null || client.TurnsInSession >= TurnsPerSession)
+            if (client.Pending is { } retry)
             {
-                client.Session = null;
-                var created = await PostAsync(http, "/v1/sessions", new { }, HttpStatusCode.Created, new CutOffWrite("session", null, null), killed);
-                if (created is not { } session)
+                if (!await WriteAsync(http, client, retry, killed))
                 {
                     return;
                 }
 
-                client.Session = session.GetProperty("id").GetString()!;
-                client.TurnsInSession = 0;
-                _acked.Add(new AckedWrite("session", client.Session, null, 0, null, null, null));
+                _retried.Add(retry);
+                continue;
             }
 
-            string id = client.Session;
+            if (client.Session is null || client.TurnsInSession >= TurnsPerSession)
+            {
+                client.Session = null;
+                string user = $"client-{client.Index}-session-{++client.Writes}";
+                if (!await WriteAsync(http, client, new PendingWrite("session", null, "/v1/sessions", new { userId = user }, user, HttpStatusCode.Created), killed))
+                {
+                    return;
+                }
+            }
+
+            string id = client.Session!;
             string question = $"[client {client.Index} write {++client.Writes}] {Questions[client.Random.Next(Questions.Length)]}";
             int budget = client.Random.Next(300, 1500);
-            var turn = await PostAsync(http, $"/v1/sessions/{id}/turns", new { message = question, totalBudget = budget }, HttpStatusCode.OK,
-                new CutOffWrite("turn", id, question), killed);
-            if (turn is not { } reply)
+            if (!await WriteAsync(http, client, new PendingWrite("turn", id, $"/v1/sessions/{id}/turns", new { message = question, totalBudget = budget }, question, HttpStatusCode.OK), killed))
             {
                 return;
             }
-
-            client.TurnsInSession++;
-            var user = reply.GetProperty("userMessage");
-            _acked.Add(new AckedWrite("turn", id, user.GetProperty("id").GetString(), user.GetProperty("sequence").GetInt64(), "user",
-                question, reply.GetProperty("workingSet").GetRawText()));
 
             string answer = $"[client {client.Index} write {++client.Writes}] An answer of {client.Random.Next(1, 400)} words.";
-            var said = await PostAsync(http, $"/v1/sessions/{id}/messages", new { role = "assistant", content = answer }, HttpStatusCode.Created,
-                new CutOffWrite("assistant", id, answer), killed);
-            if (said is not { } message)
+            if (!await WriteAsync(http, client, new PendingWrite("assistant", id, $"/v1/sessions/{id}/messages", new { role = "assistant", content = answer }, answer, HttpStatusCode.Created), killed))
             {
                 return;
             }
-
-            _acked.Add(new AckedWrite("assistant", id, message.GetProperty("id").GetString(), message.GetProperty("sequence").GetInt64(), "assistant", answer, null));
         }
     }
 
+    // Sends the write and records its acknowledgement; false when the round is over for this client. A write cut off by
+    // the kill stays pending on the client, to be retried with the same key.
+    private async Task<bool> WriteAsync(HttpClient http, ClientState client, PendingWrite write, CancellationToken killed)
+    {
+        client.Pending = write;
+        var reply = await PostAsync(http, write, killed);
+        if (reply is not { } json)
+        {
+            return false;
+        }
+
+        client.Pending = null;
+        switch (write.Kind)
+        {
+            case "session":
+                client.Session = json.GetProperty("id").GetString()!;
+                client.TurnsInSession = 0;
+                _acked.Add(new AckedWrite("session", client.Session, null, 0, null, write.Content, null));
+                break;
+            case "turn":
+                client.TurnsInSession++;
+                var user = json.GetProperty("userMessage");
+                _acked.Add(new AckedWrite("turn", write.SessionId!, user.GetProperty("id").GetString(), user.GetProperty("sequence").GetInt64(), "user",
+                    write.Content, json.GetProperty("workingSet").GetRawText()));
+                break;
+            default:
+                _acked.Add(new AckedWrite("assistant", write.SessionId!, json.GetProperty("id").GetString(), json.GetProperty("sequence").GetInt64(), "assistant", write.Content, null));
+                break;
+        }
+
+        return true;
+    }
+
     // The body is read whole before the write counts as acknowledged: a reply cut off halfway is no acknowledgement.
-    private async Task<JsonElement?> PostAsync(HttpClient http, string path, object body, HttpStatusCode expected, CutOffWrite pending, CancellationToken killed)
+    private async Task<JsonElement?> PostAsync(HttpClient http, PendingWrite write, CancellationToken killed)
     {
         try
         {
-            using var response = await http.PostAsJsonAsync(path, body);
+            using var request = new HttpRequestMessage(HttpMethod.Post, write.Path) { Content = JsonContent.Create(write.Body) };
+            request.Headers.Add("Idempotency-Key", write.Key);
+            using var response = await http.SendAsync(request);
             string text = await response.Content.ReadAsStringAsync();
-            if (response.StatusCode != expected)
+            if (response.Headers.Contains("Idempotent-Replayed"))
             {
-                _unexpected.Add($"POST {path} gave {(int)response.StatusCode}: {text}");
+                // Only a retry can be answered from its key: the write had been committed before the kill cut off its reply.
+                Interlocked.Increment(ref _answeredFromKey);
+            }
+
+            if (response.StatusCode != write.Expected)
+            {
+                _unexpected.Add($"POST {write.Path} gave {(int)response.StatusCode}: {text}");
                 return null;
             }
 
@@ -162,14 +225,21 @@ public sealed class CrashRun : IAsyncLifetime
         }
         catch (Exception) when (killed.IsCancellationRequested)
         {
-            _cutOff.Add(pending);
+            _cutOff.Add(new CutOffWrite(write.Kind, write.SessionId, write.Content));
             return null;
         }
         catch (Exception e)
         {
-            _unexpected.Add($"POST {path} failed before the kill: {e.GetType().Name}: {e.Message}");
+            _unexpected.Add($"POST {write.Path} failed before the kill: {e.GetType().Name}: {e.Message}");
             return null;
         }
+    }
+
+    /// <summary>One write as the client sends it, and sends it again after a kill: same key, same body.</summary>
+    /// <param name="Content">What identifies the write in the database: the message text, or the new session's userId.</param>
+    public sealed record PendingWrite(string Kind, string? SessionId, string Path, object Body, string Content, HttpStatusCode Expected)
+    {
+        public string Key { get; } = Guid.NewGuid().ToString();
     }
 
     private sealed class ClientState(int index, Random random)
@@ -179,6 +249,8 @@ public sealed class CrashRun : IAsyncLifetime
         public Random Random { get; } = random;
 
         public string? Session { get; set; }
+
+        public PendingWrite? Pending { get; set; }
 
         public int TurnsInSession { get; set; }
 
@@ -217,14 +289,12 @@ public sealed class CrashConsistencyTests(CrashRun run, ITestOutputHelper output
             }
         }
 
-        var contents = messages.Values.Select(m => m.Content).ToHashSet();
-        int cutOffStored = run.CutOff.Count(c => c.Content is { } content && contents.Contains(content));
-        int cutOffMessages = run.CutOff.Count(c => c.Content is not null);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"crash consistency: {run.KillsDone} kills (SIGKILL), {CrashRun.Clients} clients, {run.Acked.Count} acknowledged writes " +
             $"({run.Acked.Count(w => w.Kind == "session")} sessions, {run.Acked.Count(w => w.Kind == "turn")} turns, {run.Acked.Count(w => w.Kind == "assistant")} assistant messages; " +
-            $"per round {string.Join("/", run.AckedPerRound)}), {lost.Count} lost, {run.CutOff.Count} cut off by a kill " +
-            $"({cutOffStored} of {cutOffMessages} message writes stored whole, the rest absent), storm {run.StormTime.TotalSeconds:F1} s, seed {run.Seed}"));
+            $"per round {string.Join("/", run.AckedPerRound)}), {lost.Count} lost, {run.CutOff.Count} cut off by a kill, {run.Retried.Count} retried " +
+            $"with the same Idempotency-Key after the restart ({run.AnsweredFromKey} had committed before the kill and were answered from the key), " +
+            $"storm {run.StormTime.TotalSeconds:F1} s, seed {run.Seed}"));
         Assert.True(lost.Count == 0, $"{lost.Count} acknowledged writes are missing or changed:\n{string.Join('\n', lost.Take(20))}");
     }
 
@@ -285,6 +355,22 @@ public sealed class CrashConsistencyTests(CrashRun run, ITestOutputHelper output
         using var db = DatabaseFile.OpenReadOnly(run.Server.DatabasePath);
         Assert.Equal(["ok"], db.Rows("PRAGMA integrity_check").Select(r => (string)r[0]));
         Assert.Empty(db.Rows("PRAGMA foreign_key_check"));
+    }
+
+    [Fact]
+    public void A_write_cut_off_by_a_kill_and_retried_with_its_key_is_stored_exactly_once()
+    {
+        Assert.NotEmpty(run.Retried);
+        using var db = DatabaseFile.OpenReadOnly(run.Server.DatabasePath);
+        foreach (var write in run.Retried)
+        {
+            long stored = write.Kind == "session"
+                ? db.Scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $c", ("$c", write.Content))
+                : db.Scalar("SELECT COUNT(*) FROM messages WHERE content = $c", ("$c", write.Content));
+            Assert.True(stored == 1, $"The retried {write.Kind} '{write.Content}' is stored {stored} times.");
+        }
+
+        output.WriteLine($"retried after a kill with the same Idempotency-Key: {run.Retried.Count} writes, each stored once");
     }
 
     [Fact]
