@@ -29,19 +29,7 @@ public static class ServiceRegistration
         services.ConfigureHttpJsonOptions(o => SessionJson.Configure(o.SerializerOptions));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context => context.ProblemDetails.Detail ??= context.ProblemDetails.Title);
         services.AddExceptionHandler<ProblemMapping>();
-        services.AddOpenApi(o => o.AddSchemaTransformer((schema, context, _) =>
-        {
-            // RawJson is written verbatim (a stored WorkingSet), not as its C# shape { json: string }.
-            if (context.JsonTypeInfo.Type == typeof(RawJson))
-            {
-                schema.Type = Microsoft.OpenApi.JsonSchemaType.Object;
-                schema.Properties?.Clear();
-                schema.Required?.Clear();
-                schema.Description = "A WorkingSet exactly as it was stored.";
-            }
-
-            return Task.CompletedTask;
-        }));
+        services.AddOpenApi(o => o.AddSchemaTransformer<OpenApiSchemaRules>());
 
         services.AddSingleton(_ => OfflineAssets.Default);
         services.AddSingleton(sp =>
