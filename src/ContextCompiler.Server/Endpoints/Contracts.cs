@@ -34,5 +34,13 @@ public sealed record MessageBody(string? Role, string? Content, JsonElement? Met
 public sealed record TurnResponse(
     Message UserMessage, RawJson WorkingSet, HistoryWindow History, int ContextBudget, int HistoryBudget, int ContextTokens, int HistoryTokens, int TotalTokens);
 
+/// <summary>Problems that a route with a JSON body can answer before its handler runs.</summary>
+internal static class JsonBodyProblems
+{
+    /// <summary>Declares 413 (a body over the size limit) and 415 (a body that is not JSON).</summary>
+    public static RouteHandlerBuilder ProducesJsonBodyProblems(this RouteHandlerBuilder route) =>
+        route.ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+}
+
 /// <summary>GET /health.</summary>
 public sealed record HealthResponse(string Status, int SchemaVersion);
