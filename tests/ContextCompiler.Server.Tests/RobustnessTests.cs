@@ -20,7 +20,7 @@ public sealed class RobustnessTests(SharedServer server) : IClassFixture<SharedS
     public async Task Malformed_bodies_on_every_write_route_are_4xx_problems(string body)
     {
         var id = await _client.CreateSession();
-        foreach (var path in new[] { "/v1/compile", "/v1/sessions", $"/v1/sessions/{id}/turns", $"/v1/sessions/{id}/messages", $"/v1/sessions/{id}/replay/recompile" })
+        foreach (var path in WriteRoutes(id))
         {
             var response = await _client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
             int status = (int)response.StatusCode;
@@ -35,8 +35,26 @@ public sealed class RobustnessTests(SharedServer server) : IClassFixture<SharedS
     [Fact]
     public async Task A_body_that_is_not_json_is_a_4xx_problem()
     {
-        var response = await _client.PostAsync("/v1/compile", new StringContent("query=wal", Encoding.UTF8, "text/plain"));
-        Assert.InRange((int)response.StatusCode, 400, 499);
-        await response.AssertProblem((int)response.StatusCode);
+        var id = await _client.CreateSession();
+        foreach (var path in WriteRoutes(id))
+        {
+            var response = await _client.PostAsync(path, new StringContent("query=wal", Encoding.UTF8, "text/plain"));
+            Assert.InRange((int)response.StatusCode, 400, 499);
+            await response.AssertProblem((int)response.StatusCode);
+        }
     }
+
+    [Fact]
+    public async Task A_body_over_the_limit_is_a_413_problem_on_every_write_route()
+    {
+        var id = await _client.CreateSession();
+        var huge = $"{{\"message\": \"{new string('x', (int)ServerFactory.MaxBodyBytes)}\"}}";
+        foreach (var path in WriteRoutes(id))
+        {
+            await (await _client.PostAsync(path, new StringContent(huge, Encoding.UTF8, "application/json"))).AssertProblem(413);
+        }
+    }
+
+    private static string[] WriteRoutes(string id) =>
+        ["/v1/compile", "/v1/sessions", $"/v1/sessions/{id}/turns", $"/v1/sessions/{id}/messages", $"/v1/sessions/{id}/replay/recompile"];
 }

@@ -3,12 +3,14 @@ using System.Text.Json;
 using ContextCompiler.Server;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 
 namespace ContextCompiler.Server.Tests;
 
 /// <summary>
 /// The real server over a real SQLite file in a temporary folder, with a small copy of the sqlite-docs corpus ingested at
-/// start. Two API keys map to tenants "alpha" and "beta".
+/// start. Two API keys map to tenants "alpha" and "beta". Every client it creates checks each response against the
+/// published OpenAPI document (<see cref="OpenApiContractHandler"/>), so the document cannot drift from what is sent.
 /// </summary>
 public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
 {
@@ -17,6 +19,9 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
     public const long MaxBodyBytes = 64 * 1024;
     public const int MaxBudget = 20_000;
     public const int MaxOpenPerUser = 3;
+
+    private readonly Lazy<Task<OpenApiContract>> _contract;
+    private int _checkedResponses;
 
     // wal.md answers the follow-up test; the others give retrieval something to choose between.
     private static readonly string[] CorpusFiles = ["wal.md", "pragma.md", "lang_upsert.md", "lang_transaction.md", "foreignkeys.md"];
@@ -45,6 +50,13 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
                 File.Copy(Path.Combine(source, file), Path.Combine(Corpus, file));
             }
         }
+
+        // Fetched by a client without the check, once the first response needs it.
+        _contract = new(async () =>
+        {
+            using var client = base.CreateDefaultClient();
+            return new OpenApiContract(await client.GetStringAsync(OpenApiContract.DocumentPath));
+        });
     }
 
     private readonly IReadOnlyDictionary<string, string> _settings;
@@ -56,6 +68,12 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
     public string DatabasePath { get; }
 
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+
+    /// <summary>How many responses were checked against the OpenAPI document so far.</summary>
+    public int CheckedResponses => Volatile.Read(ref _checkedResponses);
+
+    /// <summary>The published OpenAPI document as a response checker.</summary>
+    public Task<OpenApiContract> Contract() => _contract.Value;
 
     public static string NewFolder() => Directory.CreateTempSubdirectory("contextc-server-test-").FullName;
 
@@ -69,6 +87,33 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
 
         return client;
     }
+
+    // These hide the factory's own client makers (they are not virtual) so that every client made through a ServerFactory
+    // checks its responses; the checker is the innermost handler, so it sees every response, redirects included. Clients
+    // made through a WebApplicationFactory reference or WithWebHostBuilder would not check, so the tests use neither.
+    public new HttpClient CreateClient() => CreateClient(ClientOptions);
+
+    public new HttpClient CreateClient(WebApplicationFactoryClientOptions options)
+    {
+        var handlers = new List<DelegatingHandler>();
+        if (options.AllowAutoRedirect)
+        {
+            handlers.Add(new RedirectHandler(options.MaxAutomaticRedirections));
+        }
+
+        if (options.HandleCookies)
+        {
+            handlers.Add(new CookieContainerHandler());
+        }
+
+        return CreateDefaultClient(options.BaseAddress, [.. handlers]);
+    }
+
+    public new HttpClient CreateDefaultClient(params DelegatingHandler[] handlers) => base.CreateDefaultClient([.. handlers, ContractHandler()]);
+
+    public new HttpClient CreateDefaultClient(Uri baseAddress, params DelegatingHandler[] handlers) => base.CreateDefaultClient(baseAddress, [.. handlers, ContractHandler()]);
+
+    private OpenApiContractHandler ContractHandler() => new(Contract, () => Interlocked.Increment(ref _checkedResponses));
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

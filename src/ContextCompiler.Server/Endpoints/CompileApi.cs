@@ -13,7 +13,8 @@ public static class CompileApi
     {
         app.MapGroup("/v1/compile").WithTags("Compile").RequireAuthorization()
             .MapPost("/", Compile).WithName("Compile").WithSummary("Compile a query into a cited working set within a token budget.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesJsonBodyProblems();
         return app;
     }
 

@@ -56,5 +56,13 @@ public sealed record TurnResponse(
             turn.ContextTokens, turn.History.TokenCount, turn.ContextTokens + turn.History.TokenCount);
 }
 
+/// <summary>Problems that a route with a JSON body can answer before its handler runs.</summary>
+internal static class JsonBodyProblems
+{
+    /// <summary>Declares 413 (a body over the size limit) and 415 (a body that is not JSON).</summary>
+    public static RouteHandlerBuilder ProducesJsonBodyProblems(this RouteHandlerBuilder route) =>
+        route.ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+}
+
 /// <summary>GET /health.</summary>
 public sealed record HealthResponse(string Status, int SchemaVersion);

@@ -15,23 +15,22 @@ public static class SessionsApi
     {
         var group = app.MapGroup("/v1/sessions").WithTags("Sessions")
             .RequireAuthorization()
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status429TooManyRequests);
 
-        group.MapPost("/", Create).WithName("CreateSession").WithSummary("Start a session.").ProducesProblem(StatusCodes.Status429TooManyRequests).WithIdempotencyKey();
+        group.MapPost("/", Create).WithName("CreateSession").WithSummary("Start a session.").ProducesJsonBodyProblems().WithIdempotencyKey();
         group.MapGet("/", List).WithName("ListSessions").WithSummary("List sessions with filters, order and paging.");
         group.MapGet("/{id}", Get).WithName("GetSession").WithSummary("One session.").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id}/close", Close).WithName("CloseSession").WithSummary("Close a session; it keeps its messages.").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{id}", Delete).WithName("DeleteSession").WithSummary("Delete a session and everything in it.").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id}/turns", Turn).WithName("TakeTurn").WithSummary("Add a user message: compile its working set and fit the history.")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .WithIdempotencyKey();
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesJsonBodyProblems().WithIdempotencyKey();
         group.MapPost("/{id}/messages", AddMessage).WithName("AddMessage").WithSummary("Add an assistant, system or tool message.")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).WithIdempotencyKey();
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesJsonBodyProblems().WithIdempotencyKey();
         group.MapGet("/{id}/history", History).WithName("GetHistory").WithSummary("The newest messages that fit maxTokens.").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/{id}/replay", Replay).WithName("ReplaySession").WithSummary("Every turn with its stored working set, byte for byte.").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id}/replay/recompile", Recompile).WithName("RecompileReplay")
             .WithSummary("Compile every stored user turn again with another budget or options and compare it with the stored working set; stores nothing.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesJsonBodyProblems();
         return app;
     }
 

@@ -37,19 +37,7 @@ public static class ServiceRegistration
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
         services.AddTenantRateLimiting();
-        services.AddOpenApi(o => o.AddSchemaTransformer((schema, context, _) =>
-        {
-            // RawJson is written verbatim (a stored WorkingSet), not as its C# shape { json: string }.
-            if (context.JsonTypeInfo.Type == typeof(RawJson))
-            {
-                schema.Type = Microsoft.OpenApi.JsonSchemaType.Object;
-                schema.Properties?.Clear();
-                schema.Required?.Clear();
-                schema.Description = "A WorkingSet exactly as it was stored.";
-            }
-
-            return Task.CompletedTask;
-        }));
+        services.AddOpenApi(o => o.AddSchemaTransformer<OpenApiSchemaRules>());
 
         services.AddSingleton(_ => OfflineAssets.Default);
         services.AddSingleton(sp =>
