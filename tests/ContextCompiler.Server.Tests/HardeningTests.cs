@@ -109,6 +109,21 @@ public sealed class HardeningTests(SharedServer server) : IClassFixture<SharedSe
     }
 
     [Fact]
+    public async Task A_quoted_charset_is_understood_and_an_unknown_one_is_a_415_problem()
+    {
+        var quoted = new StringContent("""{"query":"wal","budget":100}""", Encoding.UTF8);
+        quoted.Headers.Remove("Content-Type");
+        quoted.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=\"utf-8\"");
+        Assert.Equal(HttpStatusCode.OK, (await _client.PostAsync("/v1/compile", quoted)).StatusCode);
+
+        var unknown = new StringContent("""{"query":"wal","budget":100}""", Encoding.UTF8);
+        unknown.Headers.Remove("Content-Type");
+        unknown.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=klingon");
+        var problem = await (await _client.PostAsync("/v1/compile", unknown)).AssertProblem(415);
+        Assert.Contains("klingon", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task A_missing_api_key_is_a_401_problem_with_www_authenticate()
     {
         var response = await server.Factory.Client(apiKey: null).GetAsync("/v1/sessions");

@@ -11,7 +11,8 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Pr
     {
         var (status, title) = exception switch
         {
-            BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Bad request"),
+            BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? "Request body too large" : Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(bad.StatusCode)),
             ArgumentException or System.Text.Json.JsonException or FormatException => (StatusCodes.Status400BadRequest, "Invalid request"),
             SessionNotFoundException => (StatusCodes.Status404NotFound, "Not found"),
             SessionConflictException => (StatusCodes.Status409Conflict, "Conflict"),

@@ -82,6 +82,7 @@ public static class ServiceRegistration
 
             await next(context);
         });
+        app.UseContentTypeCharsetCheck();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
