@@ -29,16 +29,24 @@ public sealed class HardeningTests(SharedServer server) : IClassFixture<SharedSe
         Assert.Contains("Unicode", problem.GetProperty("detail").GetString());
     }
 
-    [Fact]
-    public async Task Invalid_utf8_bytes_inside_an_option_string_are_a_400_problem()
+    [Theory]
+    [InlineData("/v1/compile", """{"query":"wal","budget":100,"options":{"topK":"AB"}}""")]
+    [InlineData("/v1/compile", """{"query":"wal","budget":100,"options":{"topK":["AB"]}}""")]
+    [InlineData("/v1/compile", """{"query":"wal","budget":100,"options":{"AB":1}}""")]
+    [InlineData("/v1/sessions", """{"metadata":"AB"}""")]
+    [InlineData("/v1/sessions", """{"metadata":{"nested":["AB"]}}""")]
+    [InlineData("/v1/sessions", """{"userId":"AB"}""")]
+    public async Task Invalid_utf8_bytes_inside_a_json_string_are_a_400_problem_and_write_nothing(string path, string json)
     {
-        var bytes = Encoding.UTF8.GetBytes("""{"query":"wal","budget":100,"options":{"topK":"AB"}}""");
+        var bytes = Encoding.UTF8.GetBytes(json);
         int at = Array.IndexOf(bytes, (byte)'A');
         bytes[at] = 0xC3;
         bytes[at + 1] = 0x28; // C3 28 is not UTF-8
         var content = new ByteArrayContent(bytes);
         content.Headers.ContentType = new("application/json");
-        await (await _client.PostAsync("/v1/compile", content)).AssertProblem(400);
+        int before = (await (await _client.GetAsync("/v1/sessions")).Json()).GetProperty("total").GetInt32();
+        await (await _client.PostAsync(path, content)).AssertProblem(400);
+        Assert.Equal(before, (await (await _client.GetAsync("/v1/sessions")).Json()).GetProperty("total").GetInt32());
     }
 
     [Fact]

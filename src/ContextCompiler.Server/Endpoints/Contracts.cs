@@ -19,14 +19,14 @@ public static class OptionAssignments
     /// <summary>Each entry as <c>key=value</c>: strings as they are, other values as their JSON text.</summary>
     /// <exception cref="ArgumentException">A string value that is not valid Unicode (a lone surrogate escape or invalid UTF-8).</exception>
     public static IReadOnlyList<string> From(Dictionary<string, JsonElement>? options) =>
-        (options ?? []).Select(kv => $"{kv.Key}={(kv.Value.ValueKind == JsonValueKind.String ? Text(kv.Key, kv.Value) : kv.Value.GetRawText())}").ToList();
+        (options ?? []).Select(kv => $"{kv.Key}={Text(kv.Key, kv.Value)}").ToList();
 
     // JSON lets a string hold "\ud800" or, unchecked until decoded, invalid UTF-8; .NET cannot decode either into a string.
     private static string Text(string key, JsonElement value)
     {
         try
         {
-            return value.GetString() ?? string.Empty;
+            return value.ValueKind == JsonValueKind.String ? value.GetString() ?? string.Empty : value.GetRawText();
         }
         catch (InvalidOperationException)
         {

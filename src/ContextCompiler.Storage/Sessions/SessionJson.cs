@@ -53,6 +53,16 @@ public sealed class VerbatimJsonConverter : JsonConverter<JsonElement?>
     public override JsonElement? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         using var document = JsonDocument.ParseValue(ref reader);
+        try
+        {
+            // The reader does not check the UTF-8 inside strings; reading the text does, so bad bytes are refused here, at binding.
+            _ = document.RootElement.GetRawText();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new JsonException("The JSON value is not valid UTF-8.", e);
+        }
+
         return document.RootElement.Clone();
     }
 
