@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ContextCompiler.Storage.Sessions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ContextCompiler.Server.Tests;
 
@@ -156,6 +158,18 @@ public sealed class IdempotencyTests(SharedServer server) : IClassFixture<Shared
         Assert.False(later.Headers.Contains("Idempotent-Replayed"));
         Assert.Equal(2, await MessageCount(client, id));
         factory.DeleteFolder();
+    }
+
+    [Fact]
+    public async Task A_write_claiming_a_key_that_another_process_saved_is_rolled_back()
+    {
+        // Two processes on one file each pass their own in-process queue; the key's primary key must settle it.
+        var store = server.Factory.Services.GetRequiredService<SessionStore>();
+        var id = await _client.CreateSession();
+        var claim = new IdempotencyClaim<Message>("race-" + NewKey(), "fingerprint", TimeSpan.FromHours(1), m => new StoredResponse(201, "{}", null));
+        await store.AddMessageAsync("alpha", id, "assistant", "first", null, claim);
+        await Assert.ThrowsAsync<IdempotencyKeyTakenException>(() => store.AddMessageAsync("alpha", id, "assistant", "second", null, claim));
+        Assert.Equal(["first"], store.Messages("alpha", id).Select(m => m.Content));
     }
 
     [Fact]

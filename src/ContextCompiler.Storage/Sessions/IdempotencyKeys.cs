@@ -58,21 +58,16 @@ public sealed class IdempotencyKeys(IndexStore store, TimeProvider? clock = null
     {
         var now = _clock.GetUtcNow();
         var response = claim.Respond(result);
-        using (var expired = connection.CreateCommand())
-        {
-            expired.Transaction = transaction;
-            expired.CommandText = "DELETE FROM idempotency_keys WHERE tenant = $tenant AND key = CAST($key AS TEXT) AND expires_at <= $now";
-            expired.Parameters.AddWithValue("$tenant", tenant);
-            expired.Parameters.AddWithValue("$key", ExactText.Bind(claim.Key));
-            expired.Parameters.AddWithValue("$now", Timestamps.Format(now));
-            expired.ExecuteNonQuery();
-        }
-
         using var insert = connection.CreateCommand();
         insert.Transaction = transaction;
+        // One statement: a new key is inserted, an expired one is taken over, and a live one is left alone (no row changes).
         insert.CommandText = """
             INSERT INTO idempotency_keys (tenant, key, fingerprint, status, body, location, created_at, expires_at)
             VALUES ($tenant, CAST($key AS TEXT), $fingerprint, $status, CAST($body AS TEXT), $location, $now, $expires)
+            ON CONFLICT (tenant, key) DO UPDATE SET
+                fingerprint = excluded.fingerprint, status = excluded.status, body = excluded.body, location = excluded.location,
+                created_at = excluded.created_at, expires_at = excluded.expires_at
+            WHERE idempotency_keys.expires_at <= excluded.created_at
             """;
         insert.Parameters.AddWithValue("$tenant", tenant);
         insert.Parameters.AddWithValue("$key", ExactText.Bind(claim.Key));
@@ -82,13 +77,10 @@ public sealed class IdempotencyKeys(IndexStore store, TimeProvider? clock = null
         insert.Parameters.AddWithValue("$location", (object?)response.Location ?? DBNull.Value);
         insert.Parameters.AddWithValue("$now", Timestamps.Format(now));
         insert.Parameters.AddWithValue("$expires", Timestamps.Format(now + claim.Lifetime));
-        try
+        if (insert.ExecuteNonQuery() == 0)
         {
-            insert.ExecuteNonQuery();
-        }
-        catch (SqliteException e) when (e.SqliteErrorCode == 19)
-        {
-            // SQLITE_CONSTRAINT on the primary key: the caller's transaction is rolled back, so its write is undone too.
+            // The key is live: a concurrent request (possibly in another process) saved it first. The caller's
+            // transaction is rolled back, so its write is undone too.
             throw new IdempotencyKeyTakenException(claim.Key);
         }
     }
