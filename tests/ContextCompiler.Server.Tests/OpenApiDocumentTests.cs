@@ -26,6 +26,24 @@ public sealed class OpenApiDocumentTests(SharedServer server) : IClassFixture<Sh
     }
 
     [Theory]
+    [InlineData("/v1/sessions", "post", true)]
+    [InlineData("/v1/sessions/{id}/turns", "post", true)]
+    [InlineData("/v1/sessions/{id}/messages", "post", true)]
+    [InlineData("/v1/compile", "post", false)]
+    public async Task The_session_writes_document_the_optional_idempotency_key_header_and_its_422(string path, string method, bool documented)
+    {
+        var text = await server.Factory.Client(apiKey: null).GetStringAsync(OpenApiContract.DocumentPath);
+        var operation = JsonNode.Parse(text)!["paths"]![path]![method]!;
+        var header = operation["parameters"]?.AsArray().FirstOrDefault(p => (string?)p!["name"] == "Idempotency-Key" && (string?)p!["in"] == "header");
+        Assert.Equal(documented, header is not null);
+        Assert.Equal(documented, operation["responses"]!["422"] is not null);
+        if (header is not null)
+        {
+            Assert.False((bool?)header["required"] ?? false);
+        }
+    }
+
+    [Theory]
     [InlineData("Session", "userId")]
     [InlineData("Session", "metadata")]
     [InlineData("Session", "defaultBudgets")]
