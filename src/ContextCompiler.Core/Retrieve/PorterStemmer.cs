@@ -1,8 +1,9 @@
 namespace ContextCompiler.Core.Retrieve;
 
 /// <summary>
-/// The Porter (1980) suffix-stripping stemmer for lower-case English words, as FTS5's <c>porter</c> tokenizer
-/// applies it, so that the in-memory BM25 index and FTS5 agree on what a term is.
+/// The Porter suffix-stripping stemmer for lower-case English words, exactly as FTS5's <c>porter</c> tokenizer
+/// applies it, so that the in-memory BM25 index and FTS5 agree on what a term is. FTS5 follows Porter's later
+/// amendments (step 2 turns <c>bli</c> into <c>ble</c> and <c>logi</c> into <c>log</c>), not the 1980 paper.
 /// </summary>
 public static class PorterStemmer
 {
@@ -115,16 +116,14 @@ public static class PorterStemmer
 
         public void Step2()
         {
-            if (_end < 3)
-            {
-                return;
-            }
-
+            // bli and logi are Porter's amendments that FTS5 applies: "possibly" then shares "possibl" with "possible",
+            // and "technology" becomes "technolog" as FTS5 has it. Where one suffix ends another, the longer comes first.
             _ = Replace("ational", "ate") || Replace("tional", "tion") || Replace("enci", "ence") || Replace("anci", "ance")
-                || Replace("izer", "ize") || Replace("abli", "able") || Replace("alli", "al") || Replace("entli", "ent")
-                || Replace("eli", "e") || Replace("ousli", "ous") || Replace("ization", "ize") || Replace("ation", "ate")
-                || Replace("ator", "ate") || Replace("alism", "al") || Replace("iveness", "ive") || Replace("fulness", "ful")
-                || Replace("ousness", "ous") || Replace("aliti", "al") || Replace("iviti", "ive") || Replace("biliti", "ble");
+                || Replace("izer", "ize") || Replace("logi", "log") || Replace("bli", "ble") || Replace("alli", "al")
+                || Replace("entli", "ent") || Replace("eli", "e") || Replace("ousli", "ous") || Replace("ization", "ize")
+                || Replace("ation", "ate") || Replace("ator", "ate") || Replace("alism", "al") || Replace("iveness", "ive")
+                || Replace("fulness", "ful") || Replace("ousness", "ous") || Replace("aliti", "al") || Replace("iviti", "ive")
+                || Replace("biliti", "ble");
         }
 
         public void Step3()
