@@ -7,10 +7,15 @@ namespace ContextCompiler.Core.Retrieve;
 /// </summary>
 public static class PorterStemmer
 {
-    /// <summary>The stem of <paramref name="word"/> (lower-case ASCII letters; anything else is returned unchanged).</summary>
+    // FTS5 passes longer tokens through unstemmed (FTS5_PORTER_MAX_TOKEN, in bytes; one byte per letter here).
+    private const int MaxStemmedLength = 64;
+
+    /// <summary>
+    /// The stem of <paramref name="word"/>: lower-case ASCII letters, 3 to 64 of them; anything else is returned unchanged.
+    /// </summary>
     public static string Stem(string word)
     {
-        if (word.Length <= 2 || !IsLowerAscii(word))
+        if (word.Length <= 2 || word.Length > MaxStemmedLength || !IsLowerAscii(word))
         {
             return word;
         }
@@ -49,15 +54,11 @@ public static class PorterStemmer
 
         public void Step1a()
         {
-            if (EndsWith("sses"))
+            if (EndsWith("sses") || EndsWith("ies"))
             {
                 _end -= 2;
             }
-            else if (EndsWith("ies"))
-            {
-                _end -= 2;
-            }
-            else if (!EndsWith("ss") && EndsWith("s"))
+            else if (EndsWith("s") && !EndsWith("ss"))
             {
                 _end -= 1;
             }
@@ -96,7 +97,7 @@ public static class PorterStemmer
             {
                 Append('e');
             }
-            else if (EndsWithDoubleConsonant(_end) && _b[_end - 1] is not ('l' or 's' or 'z'))
+            else if (EndsWithDoubleConsonant() && _b[_end - 1] is not ('l' or 's' or 'z'))
             {
                 _end -= 1;
             }
@@ -206,8 +207,9 @@ public static class PorterStemmer
 
         private void Append(char c) => _b[_end++] = c;
 
+        // FTS5 matches a suffix only when at least one letter precedes it, so "ies" becomes "ie" and "eed" becomes "e".
         private bool EndsWith(string suffix) =>
-            _end >= suffix.Length && _b.AsSpan(_end - suffix.Length, suffix.Length).SequenceEqual(suffix);
+            _end > suffix.Length && _b.AsSpan(_end - suffix.Length, suffix.Length).SequenceEqual(suffix);
 
         private bool IsConsonant(int i) => _b[i] switch
         {
@@ -261,8 +263,9 @@ public static class PorterStemmer
             return false;
         }
 
-        private bool EndsWithDoubleConsonant(int length) =>
-            length >= 2 && _b[length - 1] == _b[length - 2] && IsConsonant(length - 1);
+        // Unlike the measure, this test counts y as a consonant wherever it stands, as FTS5 does: "ayying" loses a y.
+        private bool EndsWithDoubleConsonant() =>
+            _end >= 2 && _b[_end - 1] == _b[_end - 2] && _b[_end - 1] is not ('a' or 'e' or 'i' or 'o' or 'u');
 
         // consonant-vowel-consonant ending, where the last consonant is not w, x or y.
         private bool IsCvc(int length) =>
