@@ -1,15 +1,21 @@
 namespace ContextCompiler.Core.Retrieve;
 
 /// <summary>
-/// The Porter (1980) suffix-stripping stemmer for lower-case English words, as FTS5's <c>porter</c> tokenizer
-/// applies it, so that the in-memory BM25 index and FTS5 agree on what a term is.
+/// The Porter suffix-stripping stemmer for lower-case English words, exactly as FTS5's <c>porter</c> tokenizer
+/// applies it, so that the in-memory BM25 index and FTS5 agree on what a term is. FTS5 follows Porter's later
+/// amendments (step 2 turns <c>bli</c> into <c>ble</c> and <c>logi</c> into <c>log</c>), not the 1980 paper.
 /// </summary>
 public static class PorterStemmer
 {
-    /// <summary>The stem of <paramref name="word"/> (lower-case ASCII letters; anything else is returned unchanged).</summary>
+    // FTS5 passes longer tokens through unstemmed (FTS5_PORTER_MAX_TOKEN, in bytes; one byte per letter here).
+    private const int MaxStemmedLength = 64;
+
+    /// <summary>
+    /// The stem of <paramref name="word"/>: lower-case ASCII letters, 3 to 64 of them; anything else is returned unchanged.
+    /// </summary>
     public static string Stem(string word)
     {
-        if (word.Length <= 2 || !IsLowerAscii(word))
+        if (word.Length <= 2 || word.Length > MaxStemmedLength || !IsLowerAscii(word))
         {
             return word;
         }
@@ -48,15 +54,11 @@ public static class PorterStemmer
 
         public void Step1a()
         {
-            if (EndsWith("sses"))
+            if (EndsWith("sses") || EndsWith("ies"))
             {
                 _end -= 2;
             }
-            else if (EndsWith("ies"))
-            {
-                _end -= 2;
-            }
-            else if (!EndsWith("ss") && EndsWith("s"))
+            else if (EndsWith("s") && !EndsWith("ss"))
             {
                 _end -= 1;
             }
@@ -95,7 +97,7 @@ public static class PorterStemmer
             {
                 Append('e');
             }
-            else if (EndsWithDoubleConsonant(_end) && _b[_end - 1] is not ('l' or 's' or 'z'))
+            else if (EndsWithDoubleConsonant() && _b[_end - 1] is not ('l' or 's' or 'z'))
             {
                 _end -= 1;
             }
@@ -115,16 +117,14 @@ public static class PorterStemmer
 
         public void Step2()
         {
-            if (_end < 3)
-            {
-                return;
-            }
-
+            // bli and logi are Porter's amendments that FTS5 applies: "possibly" then shares "possibl" with "possible",
+            // and "technology" becomes "technolog" as FTS5 has it. Where one suffix ends another, the longer comes first.
             _ = Replace("ational", "ate") || Replace("tional", "tion") || Replace("enci", "ence") || Replace("anci", "ance")
-                || Replace("izer", "ize") || Replace("abli", "able") || Replace("alli", "al") || Replace("entli", "ent")
-                || Replace("eli", "e") || Replace("ousli", "ous") || Replace("ization", "ize") || Replace("ation", "ate")
-                || Replace("ator", "ate") || Replace("alism", "al") || Replace("iveness", "ive") || Replace("fulness", "ful")
-                || Replace("ousness", "ous") || Replace("aliti", "al") || Replace("iviti", "ive") || Replace("biliti", "ble");
+                || Replace("izer", "ize") || Replace("logi", "log") || Replace("bli", "ble") || Replace("alli", "al")
+                || Replace("entli", "ent") || Replace("eli", "e") || Replace("ousli", "ous") || Replace("ization", "ize")
+                || Replace("ation", "ate") || Replace("ator", "ate") || Replace("alism", "al") || Replace("iveness", "ive")
+                || Replace("fulness", "ful") || Replace("ousness", "ous") || Replace("aliti", "al") || Replace("iviti", "ive")
+                || Replace("biliti", "ble");
         }
 
         public void Step3()
@@ -207,8 +207,9 @@ public static class PorterStemmer
 
         private void Append(char c) => _b[_end++] = c;
 
+        // FTS5 matches a suffix only when at least one letter precedes it, so "ies" becomes "ie" and "eed" becomes "e".
         private bool EndsWith(string suffix) =>
-            _end >= suffix.Length && _b.AsSpan(_end - suffix.Length, suffix.Length).SequenceEqual(suffix);
+            _end > suffix.Length && _b.AsSpan(_end - suffix.Length, suffix.Length).SequenceEqual(suffix);
 
         private bool IsConsonant(int i) => _b[i] switch
         {
@@ -262,8 +263,9 @@ public static class PorterStemmer
             return false;
         }
 
-        private bool EndsWithDoubleConsonant(int length) =>
-            length >= 2 && _b[length - 1] == _b[length - 2] && IsConsonant(length - 1);
+        // Unlike the measure, this test counts y as a consonant wherever it stands, as FTS5 does: "ayying" loses a y.
+        private bool EndsWithDoubleConsonant() =>
+            _end >= 2 && _b[_end - 1] == _b[_end - 2] && _b[_end - 1] is not ('a' or 'e' or 'i' or 'o' or 'u');
 
         // consonant-vowel-consonant ending, where the last consonant is not w, x or y.
         private bool IsCvc(int length) =>
