@@ -51,7 +51,7 @@ public class CompileStageBenchmarks
         var snapshots = new IndexSnapshotCache(_store);
         _lexical = new InMemoryLexicalIndex(snapshots);
         _vectors = new InMemoryVectorIndex(snapshots);
-        _compiler = CompilerFactory.Create(_store, assets);
+        _compiler = CompilerFactory.Create(_store, assets.Embedder, assets);
         _queryVector = assets.Embedder.Embed(Query);
         _terms = QueryTerms.Of(Query);
         _lexicalHits = LexicalRetrieve();
@@ -98,5 +98,5 @@ public class CompileStageBenchmarks
         new BudgetPacker(_tokenizer).Pack(_selected, Budget, WorkingSetOrder.Score, allowTruncation: true, _options.MinTruncatedTokens, _terms, []);
 
     [Benchmark(Baseline = true)]
-    public WorkingSet WholeCompile() => _compiler.Compile(new CompileRequest(Query, Budget));
+    public Task<WorkingSet> WholeCompile() => _compiler.CompileAsync(new CompileRequest(Query, Budget));
 }

@@ -11,6 +11,7 @@ var root = new RootCommand("contextc: compiles token-budgeted, cited working set
     SessionsCommand.Create(),
     EvalCommand.Create(),
     ReplayCommand.Create(),
+    ReembedCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

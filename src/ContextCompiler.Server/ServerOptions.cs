@@ -17,6 +17,15 @@ public sealed class ServerOptions
     /// <summary>Ingest <see cref="CorpusPath"/> at start when the index has no artifacts (default true).</summary>
     public bool IngestOnStart { get; set; } = true;
 
+    /// <summary>
+    /// The embedding model of the index (see <c>EmbedderCatalog.Known</c>). Unset: the model the index was built with, or
+    /// the default for a new index. Set to another model than the index's, the server refuses to start and says so.
+    /// </summary>
+    public string? EmbeddingModel { get; set; }
+
+    /// <summary>The file caching passage embeddings by (model, text hash); default <c>embedding-cache.db</c> beside the database.</summary>
+    public string? EmbeddingCachePath { get; set; }
+
     /// <summary>API key → tenant. Empty means no authentication and a single tenant, "default".</summary>
     public Dictionary<string, string> ApiKeys { get; set; } = new(StringComparer.Ordinal);
 

@@ -111,10 +111,10 @@ public sealed class RecompileTests(SharedServer server) : IClassFixture<SharedSe
     public async Task Options_are_applied_on_top_of_the_recorded_configuration_and_the_report_shows_the_differences()
     {
         var id = await ThreeTurnSession(_client);
-        // BM25 alone instead of BM25 fused with vectors: the stored budget, different evidence.
-        var report = await Recompile(id, new { options = new { vectorWeight = 0 } });
+        // Vectors alone instead of BM25 fused with vectors: the stored budget, different evidence.
+        var report = await Recompile(id, new { options = new { vectorWeight = 1 } });
 
-        Assert.Equal(["vectorWeight=0"], report.GetProperty("overrides").EnumerateArray().Select(o => o.GetString()!));
+        Assert.Equal(["vectorWeight=1"], report.GetProperty("overrides").EnumerateArray().Select(o => o.GetString()!));
         Assert.False(report.TryGetProperty("budget", out _));
         var turns = Turns(report);
         Assert.Contains(turns, t => !t.GetProperty("identical").GetBoolean());

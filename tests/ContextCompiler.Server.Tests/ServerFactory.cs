@@ -75,17 +75,44 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
     /// <summary>The published OpenAPI document as a response checker.</summary>
     public Task<OpenApiContract> Contract() => _contract.Value;
 
+    /// <summary>The passage-embedding cache shared by the test servers of this machine.</summary>
+    public static string SharedEmbeddingCache { get; } = Path.Combine(Path.GetTempPath(), "contextc-test-embedding-cache.db");
+
     public static string NewFolder() => Directory.CreateTempSubdirectory("contextc-server-test-").FullName;
 
     public HttpClient Client(string? apiKey = AlphaKey)
     {
         var client = CreateClient();
+        WaitForVectors(client);
         if (apiKey is not null)
         {
             client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
         }
 
         return client;
+    }
+
+    private bool _vectorsReady;
+
+    // The server answers at once with lexical retrieval and embeds its spans in the background; tests compare working
+    // sets, so they start once every span has its vector (a few seconds for the test corpus, less with the shared cache).
+    private void WaitForVectors(HttpClient client)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!_vectorsReady)
+        {
+            using var health = JsonDocument.Parse(client.GetStringAsync("/health").GetAwaiter().GetResult());
+            _vectorsReady = health.RootElement.GetProperty("vectors").GetProperty("complete").GetBoolean();
+            if (!_vectorsReady)
+            {
+                if (clock.Elapsed > TimeSpan.FromMinutes(3))
+                {
+                    throw new TimeoutException("The test server's vectors did not fill in within 3 minutes: " + health.RootElement.GetRawText());
+                }
+
+                Thread.Sleep(100);
+            }
+        }
     }
 
     // These hide the factory's own client makers (they are not virtual) so that every client made through a ServerFactory
@@ -119,6 +146,8 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
     {
         builder.UseSetting("ContextCompiler:DatabasePath", DatabasePath);
         builder.UseSetting("ContextCompiler:CorpusPath", Corpus);
+        // One cache for every test server: each embeds the same few pages, so only the first pays for the model runs.
+        builder.UseSetting("ContextCompiler:EmbeddingCachePath", SharedEmbeddingCache);
         builder.UseSetting("ContextCompiler:ApiKeys:" + AlphaKey, "alpha");
         builder.UseSetting("ContextCompiler:ApiKeys:" + BetaKey, "beta");
         builder.UseSetting("ContextCompiler:MaxRequestBodyBytes", MaxBodyBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -56,6 +56,7 @@ public sealed partial class ServerProcess : IDisposable
         start.Environment["ContextCompiler__DatabasePath"] = DatabasePathIn(root);
         start.Environment["ContextCompiler__CorpusPath"] = Path.Combine(root, "corpus");
         start.Environment["ContextCompiler__ApiKeys__" + ApiKey] = "crash";
+        start.Environment["ContextCompiler__EmbeddingCachePath"] = ServerFactory.SharedEmbeddingCache;
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
 

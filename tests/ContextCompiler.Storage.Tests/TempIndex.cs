@@ -1,5 +1,6 @@
 using ContextCompiler.Core.Embedding;
 using ContextCompiler.Storage.Assets;
+using ContextCompiler.Storage.Embedding;
 using ContextCompiler.Storage.Index;
 using ContextCompiler.Storage.Ingest;
 
@@ -17,6 +18,9 @@ public sealed class TempIndex : IDisposable
     }
 
     public static OfflineAssets Assets => OfflineAssets.Default;
+
+    /// <summary>Every embedding model, loaded once per test run (no persistent cache: each test embeds what it needs).</summary>
+    public static EmbedderCatalog Embedders { get; } = new(Assets);
 
     public static EmbeddingModel Model => new(GloveSifEmbedder.ModelId, Assets.Embedder.Dimensions);
 

@@ -371,15 +371,16 @@ internal static class QuickMeasurements
         MarkdownTable table, string index, int spans, IndexStore store, OfflineAssets assets, IReadOnlyList<string> questions, int budget, LatencySettings settings)
     {
         Sampler.Settle();
-        var compiler = CompilerFactory.Create(store, assets);
+        var compiler = CompilerFactory.Create(store, assets.Embedder, assets);
         long start = Stopwatch.GetTimestamp();
-        compiler.Compile(new CompileRequest(questions[0], budget));
+        compiler.CompileAsync(new CompileRequest(questions[0], budget)).GetAwaiter().GetResult();
         double first = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
 
         var tokens = new int[questions.Count];
         var result = Sampler.Latency(questions.Count, i =>
         {
-            var set = compiler.Compile(new CompileRequest(questions[i], budget));
+            // GloVe-SIF completes synchronously; the sampler times plain functions.
+            var set = compiler.CompileAsync(new CompileRequest(questions[i], budget)).GetAwaiter().GetResult();
             tokens[i] = set.TokenCount;
             return set.Citations.Count;
         }, settings);
@@ -390,13 +391,13 @@ internal static class QuickMeasurements
 
     private static Dictionary<string, Samples> StageBreakdown(IndexStore store, OfflineAssets assets, IReadOnlyList<string> questions, int budget)
     {
-        var compiler = CompilerFactory.Create(store, assets);
+        var compiler = CompilerFactory.Create(store, assets.Embedder, assets);
         var stages = new Dictionary<string, Samples>(StringComparer.Ordinal);
         for (int round = 0; round < 4; round++)
         {
             foreach (var question in questions)
             {
-                var set = compiler.Compile(new CompileRequest(question, budget, Explain: true));
+                var set = compiler.CompileAsync(new CompileRequest(question, budget, Explain: true)).GetAwaiter().GetResult();
                 if (round == 0)
                 {
                     continue; // warm-up

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using ContextCompiler.Storage.Assets;
+using ContextCompiler.Storage.Embedding;
+using ContextCompiler.Storage.Retrieve;
 using ContextCompiler.Storage.Index;
 using Microsoft.Data.Sqlite;
 
@@ -28,13 +30,21 @@ internal static class CliShared
 
     public static Option<bool> JsonOption(string description) => new("--json") { Description = description };
 
-    /// <summary>Opens the index with the default embedding model, creating it when absent.</summary>
-    public static IndexStore OpenStore(string path)
+    public static Option<string?> ModelOption() => new("--model")
     {
-        var assets = OfflineAssets.Default;
-        var embedder = assets.Embedder;
-        return IndexStore.Open(path, assets.Vec0Path, new EmbeddingModel(Core.Embedding.GloveSifEmbedder.ModelId, embedder.Dimensions));
-    }
+        Description = $"Embedding model ({string.Join(", ", EmbedderCatalog.Known)}); default: the index's own, or {EmbedderCatalog.DefaultModel} for a new index.",
+    };
+
+    /// <summary>The embedding models, with passage embeddings cached in <c>embedding-cache.db</c> beside <paramref name="database"/>.</summary>
+    public static EmbedderCatalog Catalog(string database) =>
+        new(OfflineAssets.Default, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(database)) ?? ".", "embedding-cache.db"));
+
+    /// <summary>Opens the index (creating it when absent) with <paramref name="model"/>, or the model it was built with.</summary>
+    public static IndexStore OpenStore(EmbedderCatalog catalog, string path, string? model = null) => catalog.Open(path, model);
+
+    /// <summary>A compiler over <paramref name="store"/> with its own model's query embedder.</summary>
+    public static Core.Compile.WorkingSetCompiler Compiler(EmbedderCatalog catalog, IndexStore store, string tokenizer = "o200k_base") =>
+        CompilerFactory.Create(store, catalog.For(store.Model.Id).Queries, OfflineAssets.Default, tokenizer);
 
     /// <summary>Runs a command body, turning expected failures into a message on stderr and exit code 1.</summary>
     public static async Task<int> Run(Func<Task<int>> body)

@@ -31,7 +31,7 @@ internal static class CompileCommand
         {
             query, budget, db, json, explain, queries, jsonl, corpus, prefix, tokenizer, set,
         };
-        command.SetAction((result, _) => CliShared.Run(async () =>
+        command.SetAction((result, cancellation) => CliShared.Run(async () =>
         {
             var path = result.GetValue(db)!;
             if (!File.Exists(path))
@@ -41,7 +41,8 @@ internal static class CompileCommand
 
             var options = CompilerOptionsParser.Apply(new CompilerOptions(), result.GetValue(set) ?? []);
             var filter = new RetrievalFilter(result.GetValue(corpus), result.GetValue(prefix));
-            var compiler = CompilerFactory.Create(CliShared.OpenStore(path), OfflineAssets.Default, result.GetValue(tokenizer)!);
+            using var catalog = CliShared.Catalog(path);
+            var compiler = CliShared.Compiler(catalog, CliShared.OpenStore(catalog, path), result.GetValue(tokenizer)!);
             int tokens = result.GetValue(budget);
             bool withExplain = result.GetValue(explain);
 
@@ -57,7 +58,7 @@ internal static class CompileCommand
                 {
                     if (!string.IsNullOrWhiteSpace(line))
                     {
-                        var set1 = compiler.Compile(new CompileRequest(line.Trim(), tokens, filter, options, withExplain));
+                        var set1 = await compiler.CompileAsync(new CompileRequest(line.Trim(), tokens, filter, options, withExplain), cancellation);
                         await output.WriteLineAsync(JsonSerializer.Serialize(set1, CliShared.Json));
                     }
                 }
@@ -71,7 +72,7 @@ internal static class CompileCommand
                 throw new ArgumentException("Give a QUERY, or --queries FILE --jsonl.");
             }
 
-            var workingSet = compiler.Compile(new CompileRequest(text, tokens, filter, options, withExplain));
+            var workingSet = await compiler.CompileAsync(new CompileRequest(text, tokens, filter, options, withExplain), cancellation);
             if (result.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(workingSet, CliShared.Json));

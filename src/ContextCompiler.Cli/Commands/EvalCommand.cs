@@ -34,11 +34,12 @@ internal static class EvalCommand
             Description = "Largest span when ingesting the evaluated corpus (default 512 for BEIR abstracts, chosen on SciFact train; 256, the product default, otherwise).",
         };
         var set = new Option<string[]>("--set") { Description = "A compiler option for every strategy: key=value (e.g. k1=1.2, b=0.75, titleWeight, headingWeight, bodyWeight)." };
+        var model = CliShared.ModelOption();
         var corpusDir = new Option<string?>("--corpus-dir") { Description = "The corpus folder of dialog JSON lines (default corpora/sqlite-docs of the repository)." };
 
         var command = new Command("eval", "Benchmark retrieval and working sets at several budgets on a public data set.")
         {
-            dataset, budgets, strategies, run, output, json, limit, set, corpusDir, split, maxTokens,
+            dataset, budgets, strategies, run, output, json, limit, set, corpusDir, split, maxTokens, model,
         };
         command.SetAction((result, cancellation) => CliShared.Run(async () =>
         {
@@ -58,9 +59,11 @@ internal static class EvalCommand
                 Limit = result.GetValue(limit),
                 CorpusDirectory = result.GetValue(corpusDir) ?? Storage.Assets.RepositoryLayout.DefaultCorpus(),
                 Chunking = new Core.Ingest.ChunkingOptions { MaxTokens = result.GetValue(maxTokens) ?? (data.Format == "beir" ? 512 : 256) },
+                EmbeddingModel = result.GetValue(model) ?? Storage.Embedding.EmbedderCatalog.DefaultModel,
             };
             await Console.Error.WriteLineAsync($"eval: {data.Name} ({data.Format}), {data.Documents.Count} documents, budgets {string.Join(",", settings.Budgets)}");
-            var outcome = await new EvalRunner(OfflineAssets.Default).RunAsync(data, settings, new LineProgress(), cancellation);
+            using var catalog = new Storage.Embedding.EmbedderCatalog(OfflineAssets.Default, EmbeddingCachePath());
+            var outcome = await new EvalRunner(OfflineAssets.Default, catalog).RunAsync(data, settings, new LineProgress(), cancellation);
             var report = outcome.Report;
 
             if (runFile is not null && outcome.Run is { } ranking)
@@ -151,4 +154,9 @@ internal static class EvalCommand
             }
         }
     }
+
+    // Passage embeddings outlive the temporary index of each run, so a second evaluation of the same set embeds nothing.
+    private static string EmbeddingCachePath() =>
+        Environment.GetEnvironmentVariable("CONTEXTC_EMBEDDING_CACHE")
+        ?? Path.Combine(Storage.Assets.RepositoryLayout.Root() ?? ".", "data", "embedding-cache.db");
 }

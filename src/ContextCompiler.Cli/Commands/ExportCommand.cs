@@ -19,7 +19,8 @@ internal static class ExportCommand
                 throw new FileNotFoundException($"No index at {path}; run 'contextc ingest' first.");
             }
 
-            var reader = new IndexReader(CliShared.OpenStore(path));
+            using var catalog = CliShared.Catalog(path);
+            var reader = new IndexReader(CliShared.OpenStore(catalog, path));
             await using var output = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false, NewLine = "\n" };
             foreach (var span in reader.ExportSpans())
             {

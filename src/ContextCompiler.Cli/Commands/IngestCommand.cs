@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace ContextCompiler.Cli.Commands;
 
-/// <summary><c>contextc ingest PATH... [--db FILE] [--corpus NAME] [--prune] [--json]</c></summary>
+/// <summary><c>contextc ingest PATH... [--db FILE] [--corpus NAME] [--prune] [--json] [--model M]</c>: text first, then vectors.</summary>
 internal static class IngestCommand
 {
     public static Command Create()
@@ -20,10 +20,11 @@ internal static class IngestCommand
         var maxTokens = new Option<int>("--max-tokens") { Description = "Largest span in tokens.", DefaultValueFactory = _ => 256 };
         var overlap = new Option<int>("--overlap") { Description = "Tokens repeated between spans cut for size.", DefaultValueFactory = _ => 0 };
         var maxBytes = new Option<long>("--max-file-bytes") { Description = "Skip files larger than this.", DefaultValueFactory = _ => 4L * 1024 * 1024 };
+        var model = CliShared.ModelOption();
 
         var command = new Command("ingest", "Index folders of documents and code into the span index.")
         {
-            paths, db, corpus, prune, json, maxTokens, overlap, maxBytes,
+            paths, db, corpus, prune, json, maxTokens, overlap, maxBytes, model,
         };
         command.SetAction((result, cancellation) => CliShared.Run(async () =>
         {
@@ -35,9 +36,9 @@ internal static class IngestCommand
                 Chunking = new ChunkingOptions { MaxTokens = result.GetValue(maxTokens), OverlapTokens = result.GetValue(overlap) },
             };
             options.Chunking.Validate();
-            var store = CliShared.OpenStore(result.GetValue(db)!);
-            var assets = OfflineAssets.Default;
-            var ingestor = new CorpusIngestor(store, assets.Tokenizer(), assets.Embedder);
+            using var catalog = CliShared.Catalog(result.GetValue(db)!);
+            var store = CliShared.OpenStore(catalog, result.GetValue(db)!, result.GetValue(model));
+            var ingestor = new CorpusIngestor(store, OfflineAssets.Default.Tokenizer(), catalog.For(store.Model.Id).Passages);
             var roots = result.GetValue(paths)!;
             bool asJson = result.GetValue(json);
 
@@ -65,7 +66,7 @@ internal static class IngestCommand
             {
                 Console.WriteLine($"{report.Artifacts} artifacts, {report.Spans} spans, {report.Tokens} tokens " +
                     $"(added {report.Added}, updated {report.Updated}, unchanged {report.Unchanged}, removed {report.Removed}, skipped {report.Skipped}) " +
-                    $"in {report.ElapsedMs} ms -> {store.Path}");
+                    $"in {report.ElapsedMs} ms, vectors by {store.Model.Id} -> {store.Path}");
                 foreach (var skip in report.SkippedFiles)
                 {
                     Console.WriteLine($"  skipped {skip.Path}: {skip.Reason}");
@@ -83,11 +84,19 @@ internal static class IngestCommand
         await AnsiConsole.Progress().AutoClear(true).StartAsync(async context =>
         {
             var task = context.AddTask("ingesting", maxValue: 1);
+            ProgressTask? vectors = null;
             var progress = new Progress<IngestProgress>(p =>
             {
                 task.MaxValue = Math.Max(1, p.Total);
                 task.Value = p.Done;
-                task.Description = p.Current.Length == 0 ? "done" : Markup.Escape(p.Current);
+                task.Description = p.Current.Length == 0 ? "text indexed" : Markup.Escape(p.Current);
+                if (p.Vectors is { } v)
+                {
+                    vectors ??= context.AddTask("embedding", maxValue: 1);
+                    vectors.MaxValue = Math.Max(1, v.Total);
+                    vectors.Value = v.Done;
+                    vectors.Description = $"vectors {v}";
+                }
             });
             report = await ingestor.IngestAsync(roots, options, progress, cancellation);
             task.Value = task.MaxValue;
@@ -100,8 +109,22 @@ internal static class IngestCommand
     {
         private int _lastTenth = -1;
 
+        private int _lastVectorTenth = -1;
+
         public void Report(IngestProgress value)
         {
+            if (value.Vectors is { } v)
+            {
+                int vectorTenth = v.Total == 0 ? 10 : (int)((long)v.Done * 10 / v.Total);
+                if (vectorTenth != _lastVectorTenth)
+                {
+                    _lastVectorTenth = vectorTenth;
+                    Console.Error.WriteLine($"ingest: vectors {v.Done}/{v.Total} spans");
+                }
+
+                return;
+            }
+
             int tenth = value.Total == 0 ? 10 : value.Done * 10 / value.Total;
             if (tenth != _lastTenth)
             {

@@ -40,7 +40,7 @@ internal static class ReplayCommand
         {
             var output = result.InvocationConfiguration.Output;
             var error = result.InvocationConfiguration.Error;
-            return Run(error, () =>
+            return Run(error, async () =>
             {
                 var path = result.GetValue(db)!;
                 var overrides = result.GetValue(set) ?? [];
@@ -57,7 +57,7 @@ internal static class ReplayCommand
                     return 0;
                 }
 
-                var report = new SessionRecompiler(sessions, compiler).Recompile(result.GetValue(tenant)!, result.GetValue(id)!, new RecompileRequest(tokens, overrides));
+                var report = await new SessionRecompiler(sessions, compiler).RecompileAsync(result.GetValue(tenant)!, result.GetValue(id)!, new RecompileRequest(tokens, overrides));
                 if (result.GetValue(json))
                 {
                     output.WriteLine(JsonSerializer.Serialize(report, SessionJson.Options));
@@ -107,24 +107,24 @@ internal static class ReplayCommand
             throw new FileNotFoundException($"No database at {path}; run 'contextc serve' or 'contextc ingest' first.");
         }
 
-        var store = CliShared.OpenStore(path);
-        var assets = OfflineAssets.Default;
-        var compiler = CompilerFactory.Create(store, assets);
-        return (new SessionStore(store, compiler, assets.Tokenizer(), new SessionStoreOptions()), compiler);
+        var catalog = CliShared.Catalog(path);
+        var store = CliShared.OpenStore(catalog, path);
+        var compiler = CliShared.Compiler(catalog, store);
+        return (new SessionStore(store, compiler, OfflineAssets.Default.Tokenizer(), new SessionStoreOptions()), compiler);
     }
 
     // Expected failures (a missing session or database, a bad option) are a message and exit code 1, not a stack trace.
-    private static Task<int> Run(TextWriter error, Func<int> body)
+    private static async Task<int> Run(TextWriter error, Func<Task<int>> body)
     {
         try
         {
-            return Task.FromResult(body());
+            return await body();
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("CONTEXTC_DEBUG") is null &&
             e is SessionNotFoundException or ArgumentException or IOException or InvalidOperationException or SqliteException)
         {
-            error.WriteLine($"contextc: error: {e.Message}");
-            return Task.FromResult(1);
+            await error.WriteLineAsync($"contextc: error: {e.Message}");
+            return 1;
         }
     }
 }

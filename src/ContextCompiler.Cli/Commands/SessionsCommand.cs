@@ -147,9 +147,9 @@ internal static class SessionsCommand
             throw new FileNotFoundException($"No database at {path}; run 'contextc serve' or 'contextc ingest' first.");
         }
 
-        var store = CliShared.OpenStore(path);
-        var assets = OfflineAssets.Default;
-        // Reading needs no compile, but the store is one type for reads and writes; the compiler loads nothing until used.
-        return new SessionStore(store, CompilerFactory.Create(store, assets), assets.Tokenizer(), new SessionStoreOptions());
+        var catalog = CliShared.Catalog(path);
+        var store = CliShared.OpenStore(catalog, path);
+        // Reading needs no compile, but the store is one type for reads and writes; the model loads only when a query is embedded.
+        return new SessionStore(store, CliShared.Compiler(catalog, store), OfflineAssets.Default.Tokenizer(), new SessionStoreOptions());
     }
 }

@@ -20,7 +20,8 @@ internal static class StatsCommand
                 throw new FileNotFoundException($"No index at {path}; run 'contextc ingest' first.");
             }
 
-            var stats = new IndexReader(CliShared.OpenStore(path)).Stats();
+            using var catalog = CliShared.Catalog(path);
+            var stats = new IndexReader(CliShared.OpenStore(catalog, path)).Stats();
             if (result.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(stats, CliShared.Json));

@@ -16,7 +16,16 @@ public sealed record Citation(int N, string Corpus, string Path, int StartLine, 
 
 /// <summary>What produced a working set, so it can be reproduced and compared.</summary>
 /// <param name="ContextHash">sha256 of the working set's text, lower-case hex.</param>
-public sealed record Manifest(string Tokenizer, string EmbeddingModel, string IndexVersion, CompilerOptions Config, string ContextHash);
+/// <param name="VectorCoverage">How much of the index had vectors when it was compiled: vectors are filled in after
+/// the text is indexed, so a difference on replay or recompile can come from vectors that were not there yet.</param>
+public sealed record Manifest(string Tokenizer, string EmbeddingModel, string IndexVersion, CompilerOptions Config, string ContextHash, VectorCoverage? VectorCoverage = null);
+
+/// <summary>Spans with a vector out of all spans, at one moment.</summary>
+public sealed record VectorCoverage(int Spans, int WithVectors)
+{
+    /// <summary>True when every span has its vector.</summary>
+    public bool Complete => WithVectors >= Spans;
+}
 
 /// <summary>Every candidate's fate and every stage's timing.</summary>
 public sealed record Explain(string LexicalQuery, IReadOnlyList<ExplainCandidate> Candidates, IReadOnlyList<StageTiming> Timings);
@@ -32,5 +41,5 @@ public sealed record ExplainCandidate(
 /// <summary>Time spent in one stage, in milliseconds.</summary>
 public sealed record StageTiming(string Stage, double Milliseconds);
 
-/// <summary>Identity of the index a compile ran against.</summary>
-public sealed record IndexIdentity(string EmbeddingModel, string Version);
+/// <summary>Identity of the index a compile ran against, and how much of it had vectors.</summary>
+public sealed record IndexIdentity(string EmbeddingModel, string Version, VectorCoverage? Vectors = null);

@@ -6,6 +6,7 @@ using ContextCompiler.Core.Pack;
 using ContextCompiler.Core.Retrieve;
 using ContextCompiler.Core.Select;
 using ContextCompiler.Core.Tokenization;
+using Microsoft.Extensions.AI;
 
 namespace ContextCompiler.Core.Compile;
 
@@ -14,11 +15,12 @@ namespace ContextCompiler.Core.Compile;
 /// → pack into the exact budget → render with citations. Deterministic: the same index, query and options give
 /// byte-identical text.
 /// </summary>
+/// <param name="queryEmbedder">Embeds retrieval queries (with the model's query prefix, and usually a cache in front).</param>
 public sealed class WorkingSetCompiler(
     IEnumerable<ILexicalRetriever> lexical,
     IVectorRetriever vectors,
     ISpanCatalog catalog,
-    Func<string, float[]> embed,
+    IEmbeddingGenerator<string, Embedding<float>> queryEmbedder,
     ITokenizer tokenizer,
     Func<IndexIdentity> index)
 {
@@ -26,14 +28,14 @@ public sealed class WorkingSetCompiler(
 
     /// <summary>Compiles <paramref name="request"/>; an impossible budget gives an empty set with a reason.</summary>
     /// <exception cref="ArgumentException">The query is blank, the budget below 1, or an option invalid.</exception>
-    public WorkingSet Compile(CompileRequest request)
+    public async Task<WorkingSet> CompileAsync(CompileRequest request, CancellationToken cancellationToken = default)
     {
         var (options, filter, retrievalQuery) = Validated(request);
         var terms = QueryTerms.Of(retrievalQuery);
         var timings = new List<StageTiming>();
         var clock = Stopwatch.StartNew();
 
-        var fused = Fuse(options, filter, retrievalQuery, Lap);
+        var fused = await FuseAsync(options, filter, retrievalQuery, Lap, cancellationToken);
 
         var ids = fused.Select(f => f.Key.Id).ToList();
         var spans = catalog.Get(ids);
@@ -58,7 +60,7 @@ public sealed class WorkingSetCompiler(
         var citations = packed.Rendered.Select((r, i) => new Citation(
             i + 1, r.Block.Corpus, r.Block.Path, r.Block.StartLine, r.Block.EndLine, Round(r.Block.Score), r.Tokens, r.Block.Truncated)).ToList();
         var identity = index();
-        var manifest = new Manifest(tokenizer.Name, identity.EmbeddingModel, identity.Version, options, Sha256(packed.Text));
+        var manifest = new Manifest(tokenizer.Name, identity.EmbeddingModel, identity.Version, options, Sha256(packed.Text), identity.Vectors);
         Lap("render");
 
         var explain = request.Explain ? ExplainOf(string.Join(" OR ", terms), candidates, packed, dropped, timings) : null;
@@ -73,14 +75,14 @@ public sealed class WorkingSetCompiler(
     }
 
     /// <summary>
-    /// Only the first stages of <see cref="Compile"/>: retrieve with the request's options and fuse, returning the ranked
+    /// Only the first stages of <see cref="CompileAsync"/>: retrieve with the request's options and fuse, returning the ranked
     /// candidates before selection and packing (the budget is not used). Evaluations rank documents with this.
     /// </summary>
     /// <exception cref="ArgumentException">The query is blank, the budget below 1, or an option invalid.</exception>
-    public IReadOnlyList<FusedCandidate> Retrieve(CompileRequest request)
+    public Task<IReadOnlyList<FusedCandidate>> RetrieveAsync(CompileRequest request, CancellationToken cancellationToken = default)
     {
         var (options, filter, retrievalQuery) = Validated(request);
-        return Fuse(options, filter, retrievalQuery, _ => { });
+        return FuseAsync(options, filter, retrievalQuery, _ => { }, cancellationToken);
     }
 
     private static (CompilerOptions Options, RetrievalFilter Filter, string RetrievalQuery) Validated(CompileRequest request)
@@ -102,13 +104,16 @@ public sealed class WorkingSetCompiler(
     }
 
     // Retrieve (BM25 unless the vector weight is 1, vectors unless it is 0) → fuse; lap names each stage's timing.
-    private IReadOnlyList<FusedCandidate> Fuse(CompilerOptions options, RetrievalFilter filter, string retrievalQuery, Action<string> lap)
+    private async Task<IReadOnlyList<FusedCandidate>> FuseAsync(
+        CompilerOptions options, RetrievalFilter filter, string retrievalQuery, Action<string> lap, CancellationToken cancellationToken)
     {
         var lexicalHits = options.VectorWeight < 1
             ? LexicalRetriever(options.Lexical).Search(new LexicalRequest(retrievalQuery, filter, options.Candidates, options.LexicalWeights, options.Bm25))
             : [];
         lap("retrieve.lexical");
-        var vectorHits = options.VectorWeight > 0 ? vectors.Search(embed(retrievalQuery), filter, options.Candidates) : [];
+        var vectorHits = options.VectorWeight > 0
+            ? vectors.Search((await queryEmbedder.GenerateVectorAsync(retrievalQuery, cancellationToken: cancellationToken)).Span, filter, options.Candidates)
+            : [];
         lap("retrieve.vector");
 
         var fused = Fusions.Create(options.Fusion, options.VectorWeight, options.RrfK).Fuse(lexicalHits, vectorHits);

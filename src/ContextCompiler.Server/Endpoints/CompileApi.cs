@@ -19,7 +19,7 @@ public static class CompileApi
     }
 
     // Validation failures throw ArgumentException; ProblemMapping turns them into 400 problem details.
-    private static Ok<WorkingSet> Compile(CompileBody body, WorkingSetCompiler compiler, SessionStore sessions)
+    private static async Task<Ok<WorkingSet>> Compile(CompileBody body, WorkingSetCompiler compiler, SessionStore sessions, HttpContext context)
     {
         int budget = body.Budget ?? throw new ArgumentException("budget is required.");
         if (budget < 1 || budget > sessions.Options.MaxBudget)
@@ -29,6 +29,6 @@ public static class CompileApi
 
         var options = CompilerOptionsParser.Apply(new CompilerOptions(), OptionAssignments.From(body.Options));
         var request = new CompileRequest(body.Query ?? string.Empty, budget, new RetrievalFilter(body.Corpus, body.PathPrefix), options, body.Explain ?? false);
-        return TypedResults.Ok(compiler.Compile(request));
+        return TypedResults.Ok(await compiler.CompileAsync(request, context.RequestAborted));
     }
 }

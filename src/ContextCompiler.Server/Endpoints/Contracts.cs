@@ -64,5 +64,5 @@ internal static class JsonBodyProblems
         route.ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 }
 
-/// <summary>GET /health.</summary>
-public sealed record HealthResponse(string Status, int SchemaVersion);
+/// <summary>GET /health. <see cref="Vectors"/> counts the spans embedded so far: on a fresh index they fill in after start.</summary>
+public sealed record HealthResponse(string Status, int SchemaVersion, string EmbeddingModel, ContextCompiler.Storage.Index.VectorProgress Vectors);

@@ -83,6 +83,6 @@ public static class SessionsApi
 
     private static Ok<SessionReplay> Replay(string id, SessionStore store, HttpContext context) => TypedResults.Ok(store.Replay(Tenant(context), id));
 
-    private static Ok<RecompileReport> Recompile(string id, RecompileBody? body, SessionRecompiler recompiler, HttpContext context) =>
-        TypedResults.Ok(recompiler.Recompile(Tenant(context), id, new RecompileRequest(body?.Budget, OptionAssignments.From(body?.Options))));
+    private static async Task<Ok<RecompileReport>> Recompile(string id, RecompileBody? body, SessionRecompiler recompiler, HttpContext context) =>
+        TypedResults.Ok(await recompiler.RecompileAsync(Tenant(context), id, new RecompileRequest(body?.Budget, OptionAssignments.From(body?.Options)), context.RequestAborted));
 }

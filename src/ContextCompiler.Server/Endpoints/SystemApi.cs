@@ -13,5 +13,6 @@ public static class SystemApi
         return app;
     }
 
-    private static Ok<HealthResponse> Health(IndexStore store) => TypedResults.Ok(new HealthResponse("ok", store.SchemaVersion()));
+    private static Ok<HealthResponse> Health(IndexStore store, VectorFiller vectors) =>
+        TypedResults.Ok(new HealthResponse("ok", store.SchemaVersion(), store.Model.Id, vectors.Status));
 }

@@ -2,6 +2,7 @@ using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Embedding;
 using ContextCompiler.Core.Tokenization;
 using ContextCompiler.Storage.Assets;
+using ContextCompiler.Storage.Embedding;
 using ContextCompiler.Storage.Index;
 using ContextCompiler.Storage.Retrieve;
 using ContextCompiler.Storage.Sessions;
@@ -42,12 +43,20 @@ public static class ServiceRegistration
         services.AddSingleton(_ => OfflineAssets.Default);
         services.AddSingleton(sp =>
         {
-            var assets = sp.GetRequiredService<OfflineAssets>();
-            var path = sp.GetRequiredService<IOptions<ServerOptions>>().Value.DatabasePath;
-            return IndexStore.Open(path, assets.Vec0Path, new EmbeddingModel(GloveSifEmbedder.ModelId, assets.Embedder.Dimensions));
+            var o = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
+            var cache = o.EmbeddingCachePath ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(o.DatabasePath)) ?? ".", "embedding-cache.db");
+            return new EmbedderCatalog(sp.GetRequiredService<OfflineAssets>(), cache);
         });
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
+            return sp.GetRequiredService<EmbedderCatalog>().Open(o.DatabasePath, o.EmbeddingModel);
+        });
+        services.AddSingleton(sp => sp.GetRequiredService<EmbedderCatalog>().For(sp.GetRequiredService<IndexStore>().Model.Id));
         services.AddSingleton<ITokenizer>(sp => sp.GetRequiredService<OfflineAssets>().Tokenizer());
-        services.AddSingleton<WorkingSetCompiler>(sp => CompilerFactory.Create(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<OfflineAssets>()));
+        services.AddSingleton<WorkingSetCompiler>(sp =>
+            CompilerFactory.Create(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<IndexEmbedder>().Queries, sp.GetRequiredService<OfflineAssets>()));
+        services.AddSingleton(sp => new VectorIndexer(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<IndexEmbedder>().Passages));
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
@@ -57,6 +66,9 @@ public static class ServiceRegistration
         services.AddSingleton<Endpoints.KeyedLocks>();
         services.AddSingleton(sp => new SessionRecompiler(sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<WorkingSetCompiler>()));
         services.AddHostedService<StartupTasks>();
+        // After StartupTasks, which has indexed the text by then: vectors fill in while the service already answers.
+        services.AddSingleton<VectorFiller>();
+        services.AddHostedService(sp => sp.GetRequiredService<VectorFiller>());
         return services;
     }
 

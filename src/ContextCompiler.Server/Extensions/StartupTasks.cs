@@ -44,7 +44,8 @@ internal sealed class StartupTasks(
                 logger.LogInformation("Ingest: {Done}/{Total} files", p.Done, p.Total);
             }
         });
-        var report = await new CorpusIngestor(store, assets.Tokenizer(), assets.Embedder)
+        // Text only: it is searchable when this returns; VectorFiller embeds the spans in the background.
+        var report = await new CorpusIngestor(store, assets.Tokenizer())
             .IngestAsync([corpus], new IngestOptions { Corpus = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(corpus))) }, progress, cancellationToken);
         logger.LogInformation("Ingested {Artifacts} artifacts, {Spans} spans in {Ms} ms", report.Artifacts, report.Spans, report.ElapsedMs);
     }

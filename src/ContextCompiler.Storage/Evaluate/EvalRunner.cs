@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json;
 using ContextCompiler.Core.Compile;
-using ContextCompiler.Core.Embedding;
 using ContextCompiler.Core.Evaluate;
 using ContextCompiler.Core.Ingest;
 using ContextCompiler.Core.Retrieve;
 using ContextCompiler.Storage.Assets;
+using ContextCompiler.Storage.Embedding;
 using ContextCompiler.Storage.Index;
 using ContextCompiler.Storage.Ingest;
 using ContextCompiler.Storage.Retrieve;
@@ -39,6 +39,9 @@ public sealed record EvalSettings
 
     /// <summary>How the evaluated corpus is cut into spans.</summary>
     public ChunkingOptions Chunking { get; init; } = new();
+
+    /// <summary>The embedding model of the temporary index (default: the default of new indexes).</summary>
+    public string EmbeddingModel { get; init; } = EmbedderCatalog.DefaultModel;
 }
 
 /// <summary>Where a run is: a stage ("ingest", "evaluate") and its units done out of the total.</summary>
@@ -52,7 +55,7 @@ public sealed record EvalOutcome(EvalReport Report, IReadOnlyDictionary<string, 
 /// each strategy ranks documents per query and compiles a working set per query and budget; dialogs are replayed as
 /// sessions through <see cref="SessionStore.TakeTurnAsync"/>. The temporary folder is deleted afterwards.
 /// </summary>
-public sealed class EvalRunner(OfflineAssets assets)
+public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
 {
     private const string Tenant = "eval";
 
@@ -65,23 +68,25 @@ public sealed class EvalRunner(OfflineAssets assets)
             throw new ArgumentException("Give at least one budget, each at least 1 token.");
         }
 
-        using var workspace = new Workspace(assets);
+        var embedder = embedders.For(settings.EmbeddingModel);
+        using var workspace = new Workspace(assets, embedder);
         return dataset switch
         {
-            RetrievalDataset retrieval => RunRetrieval(workspace, retrieval, settings, progress, cancellationToken),
+            RetrievalDataset retrieval => await RunRetrievalAsync(workspace, retrieval, settings, progress, cancellationToken),
             DialogDataset dialogs => await RunDialogsAsync(workspace, dialogs, settings, progress, cancellationToken),
             _ => throw new ArgumentException($"Data sets of format '{dataset.Format}' cannot be evaluated."),
         };
     }
 
-    private EvalOutcome RunRetrieval(Workspace workspace, RetrievalDataset dataset, EvalSettings settings, IProgress<EvalProgress>? progress, CancellationToken cancellationToken)
+    private async Task<EvalOutcome> RunRetrievalAsync(
+        Workspace workspace, RetrievalDataset dataset, EvalSettings settings, IProgress<EvalProgress>? progress, CancellationToken cancellationToken)
     {
         var strategies = EvalStrategies.Select(EvalStrategies.Retrieval, settings.Strategies);
         var options = strategies.ToDictionary(s => s.Name, s => s.Options(settings.Set), StringComparer.Ordinal);
         var queries = EvalSampling.Spread(dataset.Queries, settings.Limit);
         var qrels = queries.ToDictionary(q => q.Id, q => q.Judgements, StringComparer.Ordinal);
         var ingest = workspace.Ingest(dataset.Name, dataset.Documents, settings.Chunking, progress, cancellationToken);
-        var compiler = CompilerFactory.Create(workspace.Store, assets);
+        var compiler = CompilerFactory.Create(workspace.Store, workspace.Embedder.Queries, assets);
         var filter = new RetrievalFilter(Corpus: dataset.Name);
         var lines = dataset.Format == "squad"
             ? dataset.Documents.ToDictionary(d => d.Path, d => SourceLoader.Normalize(d.Content).Split('\n'), StringComparer.Ordinal)
@@ -100,7 +105,7 @@ public sealed class EvalRunner(OfflineAssets assets)
                 foreach (var query in queries)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var fused = compiler.Retrieve(new CompileRequest(query.Text, 1, filter, deep));
+                    var fused = await compiler.RetrieveAsync(new CompileRequest(query.Text, 1, filter, deep), cancellationToken);
                     run[query.Id] = RetrievalMetrics.DocumentsFromSpans(fused.Select(f => (f.Key.Path, f.Score)));
                     counter.Step();
                 }
@@ -125,7 +130,7 @@ public sealed class EvalRunner(OfflineAssets assets)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var clock = Stopwatch.StartNew();
-                    var set = compiler.Compile(new CompileRequest(query.Text, budget, filter, strategyOptions));
+                    var set = await compiler.CompileAsync(new CompileRequest(query.Text, budget, filter, strategyOptions), cancellationToken);
                     latency.Add(clock.Elapsed.TotalMilliseconds);
                     var cited = set.Citations.Select(c => c.Path).ToHashSet(StringComparer.Ordinal);
                     evidence.Add((double)query.Relevant.Count(cited.Contains) / query.Relevant.Count);
@@ -199,7 +204,7 @@ public sealed class EvalRunner(OfflineAssets assets)
             ingest = workspace.Ingestor.Ingest([folder], new IngestOptions { Chunking = settings.Chunking }, Forward(progress), cancellationToken);
         }
 
-        var compiler = CompilerFactory.Create(workspace.Store, assets);
+        var compiler = CompilerFactory.Create(workspace.Store, workspace.Embedder.Queries, assets);
         var tokenizer = assets.Tokenizer();
         int turns = dialogs.Sum(d => d.Turns.Count);
         var counter = new Counter(progress, "evaluate", strategies.Count * settings.Budgets.Count * turns);
@@ -301,7 +306,7 @@ public sealed class EvalRunner(OfflineAssets assets)
     }
 
     private static IProgress<IngestProgress>? Forward(IProgress<EvalProgress>? progress) =>
-        progress is null ? null : new Relay(p => progress.Report(new EvalProgress("ingest", p.Done, p.Total)));
+        progress is null ? null : new Relay(p => progress.Report(p.Vectors is { } v ? new EvalProgress("embed", v.Done, v.Total) : new EvalProgress("ingest", p.Done, p.Total)));
 
     /// <summary>Reports on the calling thread, in order (<see cref="Progress{T}"/> would post to the thread pool).</summary>
     private sealed class Relay(Action<IngestProgress> report) : IProgress<IngestProgress>
@@ -326,12 +331,15 @@ public sealed class EvalRunner(OfflineAssets assets)
     {
         private readonly string _root;
 
-        public Workspace(OfflineAssets assets)
+        public Workspace(OfflineAssets assets, IndexEmbedder embedder)
         {
             _root = Directory.CreateTempSubdirectory("contextc-eval-").FullName;
-            Store = IndexStore.Open(Path.Combine(_root, "eval.db"), assets.Vec0Path, new EmbeddingModel(GloveSifEmbedder.ModelId, assets.Embedder.Dimensions));
-            Ingestor = new CorpusIngestor(Store, assets.Tokenizer(), assets.Embedder);
+            Embedder = embedder;
+            Store = IndexStore.Open(Path.Combine(_root, "eval.db"), assets.Vec0Path, embedder.Model);
+            Ingestor = new CorpusIngestor(Store, assets.Tokenizer(), embedder.Passages);
         }
+
+        public IndexEmbedder Embedder { get; }
 
         public IndexStore Store { get; }
 

@@ -7,7 +7,7 @@ public sealed record EmbeddingModel(string Id, int Dimensions);
 public sealed class EmbeddingModelMismatchException(EmbeddingModel stored, EmbeddingModel requested, string path)
     : InvalidOperationException(
         $"The index at {path} was built with embedding model '{stored.Id}' ({stored.Dimensions} dimensions), " +
-        $"but '{requested.Id}' ({requested.Dimensions} dimensions) was requested. Re-ingest into a new database file.")
+        $"but '{requested.Id}' ({requested.Dimensions} dimensions) was requested. Move it to the other model with `contextc reembed --model {requested.Id}`, or re-ingest into a new database file.")
 {
     public EmbeddingModel Stored { get; } = stored;
 

@@ -53,6 +53,26 @@ public sealed class IndexStore
         return store;
     }
 
+    /// <summary>The embedding model recorded in the index at <paramref name="path"/>; null when there is no such file or no model yet.</summary>
+    public static EmbeddingModel? StoredModel(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        if (Scalar(connection, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'") is not long and > 0)
+        {
+            return null;
+        }
+
+        var id = MetaValue(connection, null, "embedding_model");
+        var dims = MetaValue(connection, null, "embedding_dimensions");
+        return id is null ? null : new EmbeddingModel(id, int.Parse(dims ?? "0", CultureInfo.InvariantCulture));
+    }
+
     /// <summary>Opens a new connection with the index's pragmas and sqlite-vec loaded. The caller disposes it.</summary>
     public SqliteConnection OpenConnection()
     {
@@ -132,7 +152,41 @@ public sealed class IndexStore
         }
     }
 
+    /// <summary>
+    /// Moves the index at <paramref name="path"/> to <paramref name="model"/>: its vectors are dropped (the vec0 table is
+    /// re-created at the new width) and the new model is recorded; spans and text stay. Fill the vectors afterwards
+    /// with a <see cref="VectorIndexer"/> on the store opened for the new model.
+    /// </summary>
+    public static IndexStore SwitchModel(string path, string vec0Path, EmbeddingModel model)
+    {
+        var current = StoredModel(path) ?? throw new InvalidOperationException($"{path} holds no index to move to another model.");
+        var store = new IndexStore(System.IO.Path.GetFullPath(path), vec0Path, current);
+        using (var connection = store.OpenConnection())
+        {
+            using var transaction = connection.BeginTransaction();
+            Execute(connection, "DROP TRIGGER IF EXISTS spans_after_delete; DROP TABLE IF EXISTS span_vectors;", transaction);
+            CreateVectorTable(connection, transaction, model);
+            Execute(connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'", transaction);
+            transaction.Commit();
+        }
+
+        return Open(path, vec0Path, model);
+    }
+
     // The vec0 table's width depends on the model, so it is created with the model's record rather than in a migration.
+    private static void CreateVectorTable(SqliteConnection connection, SqliteTransaction transaction, EmbeddingModel model)
+    {
+        Execute(connection, $"""
+            CREATE VIRTUAL TABLE span_vectors USING vec0(embedding float[{model.Dimensions}]);
+            CREATE TRIGGER spans_after_delete AFTER DELETE ON spans BEGIN
+                DELETE FROM span_fts WHERE rowid = old.id;
+                DELETE FROM span_vectors WHERE rowid = old.id;
+            END;
+            """, transaction);
+        SetMeta(connection, transaction, "embedding_model", model.Id);
+        SetMeta(connection, transaction, "embedding_dimensions", model.Dimensions.ToString(CultureInfo.InvariantCulture));
+    }
+
     private void EnsureModel(SqliteConnection connection)
     {
         using var transaction = connection.BeginTransaction();
@@ -149,15 +203,7 @@ public sealed class IndexStore
             return;
         }
 
-        Execute(connection, $"""
-            CREATE VIRTUAL TABLE span_vectors USING vec0(embedding float[{Model.Dimensions}]);
-            CREATE TRIGGER spans_after_delete AFTER DELETE ON spans BEGIN
-                DELETE FROM span_fts WHERE rowid = old.id;
-                DELETE FROM span_vectors WHERE rowid = old.id;
-            END;
-            """, transaction);
-        SetMeta(connection, transaction, "embedding_model", Model.Id);
-        SetMeta(connection, transaction, "embedding_dimensions", Model.Dimensions.ToString(CultureInfo.InvariantCulture));
+        CreateVectorTable(connection, transaction, Model);
         SetMeta(connection, transaction, "index_generation", "0");
         transaction.Commit();
     }

@@ -1,21 +1,19 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using ContextCompiler.Core.Ingest;
 using Microsoft.Data.Sqlite;
 
 namespace ContextCompiler.Storage.Index;
 
-/// <summary>An artifact ready to be written: its identity, converted content and embedded spans.</summary>
+/// <summary>An artifact ready to be written: its identity, converted content and spans. Vectors follow in <see cref="VectorIndexer"/>.</summary>
 public sealed record PreparedArtifact(
-    string Corpus, string Path, SourceKind Kind, string ContentHash, string Chunking, string Content, long Bytes,
-    IReadOnlyList<Chunk> Chunks, IReadOnlyList<float[]> Vectors);
+    string Corpus, string Path, SourceKind Kind, string ContentHash, string Chunking, string Content, long Bytes, IReadOnlyList<Chunk> Chunks);
 
 /// <summary>What the index already holds for an artifact, enough to tell whether it changed.</summary>
 public sealed record StoredArtifact(long Id, string ContentHash, string Chunking);
 
 /// <summary>
-/// Writes artifacts with their spans, FTS rows and vectors inside one caller-owned transaction,
-/// so each batch of files lands whole or not at all.
+/// Writes artifacts with their spans and FTS rows inside one caller-owned transaction, so each batch of files lands
+/// whole or not at all. Text is searchable as soon as it commits; <see cref="VectorIndexer"/> adds the vectors after.
 /// </summary>
 public sealed class SpanIndexWriter : IDisposable
 {
@@ -24,7 +22,6 @@ public sealed class SpanIndexWriter : IDisposable
     private readonly SqliteCommand _insertArtifact;
     private readonly SqliteCommand _insertSpan;
     private readonly SqliteCommand _insertFts;
-    private readonly SqliteCommand _insertVector;
     private readonly SqliteCommand _deleteArtifact;
 
     /// <summary>Prepares the statements on <paramref name="transaction"/>.</summary>
@@ -43,7 +40,6 @@ public sealed class SpanIndexWriter : IDisposable
             VALUES ($artifact, $ordinal, $start, $end, $heading, $text, $tokens) RETURNING id
             """, "$artifact", "$ordinal", "$start", "$end", "$heading", "$text", "$tokens");
         _insertFts = Prepare("INSERT INTO span_fts (rowid, title, heading, body) VALUES ($id, $title, $heading, $body)", "$id", "$title", "$heading", "$body");
-        _insertVector = Prepare("INSERT INTO span_vectors (rowid, embedding) VALUES ($id, $embedding)", "$id", "$embedding");
         _deleteArtifact = Prepare("DELETE FROM artifacts WHERE id = $id", "$id");
     }
 
@@ -76,15 +72,13 @@ public sealed class SpanIndexWriter : IDisposable
             long spanId = (long)_insertSpan.ExecuteScalar()!;
             Set(_insertFts, spanId, title, chunk.Heading, chunk.Text);
             _insertFts.ExecuteNonQuery();
-            Set(_insertVector, spanId, MemoryMarshal.AsBytes(artifact.Vectors[i].AsSpan()).ToArray());
-            _insertVector.ExecuteNonQuery();
         }
     }
 
     /// <summary>Disposes the prepared statements; the transaction stays with the caller.</summary>
     public void Dispose()
     {
-        foreach (var command in new[] { _insertArtifact, _insertSpan, _insertFts, _insertVector, _deleteArtifact })
+        foreach (var command in new[] { _insertArtifact, _insertSpan, _insertFts, _deleteArtifact })
         {
             command.Dispose();
         }

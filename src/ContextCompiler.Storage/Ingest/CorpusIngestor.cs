@@ -7,11 +7,13 @@ using Microsoft.Extensions.AI;
 namespace ContextCompiler.Storage.Ingest;
 
 /// <summary>
-/// Ingests folders (or documents given as text) into the span index: find files → load → chunk (with exact token counts) → embed → write.
-/// Re-ingesting is idempotent by content hash and chunking settings; each batch of files is one transaction,
-/// and a bad file is skipped with a reason without stopping the run.
+/// Ingests folders (or documents given as text) into the span index: find files → load → chunk (with exact token counts)
+/// → write text, then, given an embedder, fill in the vectors (<see cref="VectorIndexer"/>). Without an embedder the
+/// text is searchable at once and vectors are left for a background <see cref="VectorIndexer"/>. Re-ingesting is
+/// idempotent by content hash and chunking settings; each batch of files is one transaction, and a bad file is skipped
+/// with a reason without stopping the run.
 /// </summary>
-public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbeddingGenerator<string, Embedding<float>> embedder)
+public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbeddingGenerator<string, Embedding<float>>? embedder = null)
 {
     /// <summary>Ingests every root folder (or single file) in <paramref name="roots"/> on a worker thread.</summary>
     public Task<IngestReport> IngestAsync(
@@ -83,7 +85,7 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(new IngestProgress(done, files.Count, batch[0].RelativePath));
             var prepared = new List<(PreparedArtifact Artifact, StoredArtifact? Previous)>();
-            foreach (var (loaded, chunks, vectors) in Prepare(batch, load, stored, chunker, cancellationToken))
+            foreach (var (loaded, chunks) in Prepare(batch, load, stored, chunker, cancellationToken))
             {
                 var previous = stored[loaded.File.Corpus].GetValueOrDefault(loaded.File.RelativePath);
                 tally.Seen(loaded.File);
@@ -99,7 +101,7 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
                 else
                 {
                     prepared.Add((new PreparedArtifact(loaded.File.Corpus, loaded.File.RelativePath, loaded.Kind!.Value, loaded.ContentHash,
-                        chunker.Options.Fingerprint, loaded.Content, loaded.Bytes, chunks!, vectors!), previous));
+                        chunker.Options.Fingerprint, loaded.Content, loaded.Bytes, chunks!), previous));
                 }
 
                 tally.BytesRead += loaded.Bytes;
@@ -111,14 +113,19 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
 
         int removed = options.Prune ? Prune(stored, tally) : 0;
         progress?.Report(new IngestProgress(files.Count, files.Count, string.Empty));
+        if (embedder is not null)
+        {
+            new VectorIndexer(store, embedder).Fill(progress is null ? null : new Progress<VectorProgress>(v =>
+                progress.Report(new IngestProgress(files.Count, files.Count, string.Empty) { Vectors = v })), cancellationToken);
+        }
 
         var (spans, tokens) = tally.Totals(reader);
         return new IngestReport(tally.SeenCount, spans, tokens, tally.Added, tally.Updated, tally.Unchanged, removed, skipped.Count,
             skipped.OrderBy(s => s.Path, StringComparer.Ordinal).ToList(), clock.ElapsedMilliseconds, tally.BytesRead);
     }
 
-    /// <summary>Load → chunk → embed for a batch, in parallel but in file order.</summary>
-    private IEnumerable<(LoadedSource Loaded, IReadOnlyList<Chunk>? Chunks, IReadOnlyList<float[]>? Vectors)> Prepare(
+    /// <summary>Load → chunk for a batch, in parallel but in file order.</summary>
+    private IEnumerable<(LoadedSource Loaded, IReadOnlyList<Chunk>? Chunks)> Prepare(
         SourceFile[] batch, Func<SourceFile, Func<string, bool>, LoadedSource> load, Dictionary<string, Dictionary<string, StoredArtifact>> stored,
         Chunker chunker, CancellationToken cancellationToken) =>
         batch
@@ -127,23 +134,8 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
                 stored[f.Corpus].TryGetValue(f.RelativePath, out var s) && s.ContentHash == hash && s.Chunking == chunker.Options.Fingerprint))
             .Select(loaded =>
             {
-                if (loaded.Content is null)
-                {
-                    return (loaded, (IReadOnlyList<Chunk>?)null, (IReadOnlyList<float[]>?)null);
-                }
-
-                var chunks = chunker.Split(loaded.Content, loaded.Kind!.Value);
-                return (loaded, chunks, Embed(chunks, cancellationToken));
+                return loaded.Content is null ? (loaded, (IReadOnlyList<Chunk>?)null) : (loaded, chunker.Split(loaded.Content, loaded.Kind!.Value));
             });
-
-    private IReadOnlyList<float[]> Embed(IReadOnlyList<Chunk> chunks, CancellationToken cancellationToken)
-    {
-        // The heading trail gives a section's spans the words of its title, which the body often omits.
-        var inputs = chunks.Select(c => c.Heading.Length == 0 ? c.Text : c.Heading + "\n" + c.Text).ToList();
-        // The embedders we ship are synchronous; a remote one would be better called in batches outside PLINQ.
-        var embeddings = embedder.GenerateAsync(inputs, cancellationToken: cancellationToken).GetAwaiter().GetResult();
-        return embeddings.Select(e => e.Vector.ToArray()).ToList();
-    }
 
     private void Write(List<(PreparedArtifact Artifact, StoredArtifact? Previous)> prepared, Tally tally)
     {

@@ -1,4 +1,5 @@
 using ContextCompiler.Core.Ingest;
+using ContextCompiler.Storage.Index;
 
 namespace ContextCompiler.Storage.Ingest;
 
@@ -28,7 +29,11 @@ public sealed record SourceDocument(string Path, string Content, SourceKind Kind
 public sealed record SkippedFile(string Path, string Reason);
 
 /// <summary>Where an ingest run is.</summary>
-public sealed record IngestProgress(int Done, int Total, string Current);
+public sealed record IngestProgress(int Done, int Total, string Current)
+{
+    /// <summary>Progress of the vectors once the text is written; null before.</summary>
+    public VectorProgress? Vectors { get; init; }
+}
 
 /// <summary>
 /// The outcome of an ingest run. <see cref="Artifacts"/>, <see cref="Spans"/> and <see cref="Tokens"/> count the

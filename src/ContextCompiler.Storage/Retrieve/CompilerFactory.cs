@@ -1,23 +1,28 @@
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Storage.Assets;
 using ContextCompiler.Storage.Index;
+using Microsoft.Extensions.AI;
 
 namespace ContextCompiler.Storage.Retrieve;
 
-/// <summary>Wires the compiler to an index: in-memory BM25 (or FTS5) and the in-memory vector copy for retrieval, GloVe-SIF for query embeddings.</summary>
+/// <summary>Wires the compiler to an index: in-memory BM25 (or FTS5) and the in-memory vector copy for retrieval, the index's model for query embeddings.</summary>
 public static class CompilerFactory
 {
-    /// <summary>A compiler over <paramref name="store"/> using the offline assets' tokenizer and embedder.</summary>
-    public static WorkingSetCompiler Create(IndexStore store, OfflineAssets assets, string tokenizer = "o200k_base")
+    /// <summary>A compiler over <paramref name="store"/> embedding queries with <paramref name="queryEmbedder"/> (the index's own model).</summary>
+    public static WorkingSetCompiler Create(
+        IndexStore store, IEmbeddingGenerator<string, Embedding<float>> queryEmbedder, OfflineAssets assets, string tokenizer = "o200k_base")
     {
-        var embedder = assets.Embedder;
         var snapshots = new IndexSnapshotCache(store);
         return new WorkingSetCompiler(
             [new InMemoryLexicalIndex(snapshots), new Fts5LexicalRetriever(store)],
             new InMemoryVectorIndex(snapshots),
             new SqliteSpanCatalog(store),
-            text => embedder.Embed(text),
+            queryEmbedder,
             assets.Tokenizer(tokenizer),
-            store.Identity);
+            () =>
+            {
+                var snapshot = snapshots.Current();
+                return store.Identity() with { Vectors = new VectorCoverage(snapshot.Keys.Length, snapshot.VectorCount) };
+            });
     }
 }

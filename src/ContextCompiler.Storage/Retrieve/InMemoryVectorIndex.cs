@@ -24,7 +24,8 @@ public sealed class InMemoryVectorIndex(IndexSnapshotCache snapshots) : IVectorR
         int dims = snapshot.Dimensions;
         for (int row = 0; row < snapshot.Keys.Length; row++)
         {
-            if (filtered && !filter.Accepts(snapshot.Keys[row].Corpus, snapshot.Keys[row].Path))
+            // A span whose vector is not written yet is not a vector hit (lexical retrieval still finds it).
+            if (!snapshot.HasVector[row] || (filtered && !filter.Accepts(snapshot.Keys[row].Corpus, snapshot.Keys[row].Path)))
             {
                 continue;
             }
@@ -43,7 +44,7 @@ public sealed class InMemoryVectorIndex(IndexSnapshotCache snapshots) : IVectorR
         var vectors = new Dictionary<long, float[]>(spanIds.Count);
         foreach (long id in spanIds)
         {
-            if (snapshot.Rows.TryGetValue(id, out int row))
+            if (snapshot.Rows.TryGetValue(id, out int row) && snapshot.HasVector[row])
             {
                 vectors[id] = snapshot.Matrix.AsSpan(row * snapshot.Dimensions, snapshot.Dimensions).ToArray();
             }

@@ -10,11 +10,13 @@ namespace ContextCompiler.Storage.Retrieve;
 /// </summary>
 public sealed class IndexSnapshot
 {
-    internal IndexSnapshot(long generation, int dimensions, float[] matrix, Bm25Index lexical)
+    internal IndexSnapshot(long generation, int dimensions, float[] matrix, bool[] hasVector, Bm25Index lexical)
     {
         Generation = generation;
         Dimensions = dimensions;
         Matrix = matrix;
+        HasVector = hasVector;
+        VectorCount = hasVector.Count(h => h);
         Lexical = lexical;
     }
 
@@ -25,6 +27,12 @@ public sealed class IndexSnapshot
 
     /// <summary>Row-major embeddings, one row per key (zeros for a span without a vector).</summary>
     public float[] Matrix { get; }
+
+    /// <summary>Whether each row has its vector yet (vectors are filled in after the text is indexed).</summary>
+    public bool[] HasVector { get; }
+
+    /// <summary>Rows with a vector.</summary>
+    public int VectorCount { get; }
 
     /// <summary>Spans by row, in corpus, path and line order; the BM25 index and the matrix share these rows.</summary>
     public SpanKey[] Keys => Lexical.Keys;
@@ -97,16 +105,18 @@ public sealed class IndexSnapshotCache(IndexStore store)
         }
 
         var matrix = new float[keys.Count * dims];
+        var hasVector = new bool[keys.Count];
         for (int row = 0; row < keys.Count; row++)
         {
             if (vectors.TryGetValue(keys[row].Id, out var blob))
             {
                 System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(blob).CopyTo(matrix.AsSpan(row * dims, dims));
+                hasVector[row] = true;
             }
         }
 
         // A write that landed while reading leaves the copy marked stale, so the next query reloads it.
         long check = IndexStore.Generation(connection);
-        return new IndexSnapshot(check == generation ? generation : -1, dims, matrix, Bm25Index.Build(documents));
+        return new IndexSnapshot(check == generation ? generation : -1, dims, matrix, hasVector, Bm25Index.Build(documents));
     }
 }

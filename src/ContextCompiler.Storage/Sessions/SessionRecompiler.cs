@@ -22,7 +22,7 @@ public sealed class SessionRecompiler(SessionStore sessions, WorkingSetCompiler 
     /// <summary>Compiles every stored user turn of the session again and reports the differences.</summary>
     /// <exception cref="ArgumentException">A budget below 1 or above the store's maximum, or an unknown or invalid option.</exception>
     /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
-    public RecompileReport Recompile(string tenant, string id, RecompileRequest request)
+    public async Task<RecompileReport> RecompileAsync(string tenant, string id, RecompileRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         int max = sessions.Options.MaxBudget;
@@ -47,7 +47,7 @@ public sealed class SessionRecompiler(SessionStore sessions, WorkingSetCompiler 
             var stored = Read(json, user.Id);
             var options = CompilerOptionsParser.Apply(stored.Manifest.Config, overrides);
             int budget = request.Budget ?? stored.Budget;
-            var fresh = compiler.Compile(new CompileRequest(stored.Query, budget, Options: options, RetrievalQuery: stored.RetrievalQuery));
+            var fresh = await compiler.CompileAsync(new CompileRequest(stored.Query, budget, Options: options, RetrievalQuery: stored.RetrievalQuery), cancellationToken);
             turns.Add(RecompiledTurn.From(user.Sequence, user.Id, stored.Query, stored.Budget, budget, stored.Citations.Count, fresh.Citations.Count,
                 WorkingSetDiff.Compare(stored, fresh)));
         }

@@ -220,7 +220,8 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
             var history = HistoryBuilder.Build(earlier, historyBudget, tokenizer, request.SkipOversized);
 
             // Compile before anything is written: a failed compile must not leave an orphan user message.
-            var workingSet = compiler.Compile(new CompileRequest(text, contextBudget, Explain: request.Explain, RetrievalQuery: RetrievalQuery(earlier, text)));
+            var workingSet = await compiler.CompileAsync(
+                new CompileRequest(text, contextBudget, Explain: request.Explain, RetrievalQuery: RetrievalQuery(earlier, text)), cancellationToken);
             var json = new RawJson(JsonSerializer.Serialize(workingSet, SessionJson.Options));
             TurnResult Result(Message message) => new(message, json, workingSet.TokenCount, history, contextBudget, historyBudget);
             var stored = Append(tenant, id, MessageRoles.User, text, null, json,

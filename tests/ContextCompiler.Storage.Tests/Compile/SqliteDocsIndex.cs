@@ -12,7 +12,7 @@ public sealed class SqliteDocsIndex : IDisposable
         Index = new TempIndex();
         CorpusFolder = Path.Combine(RepositoryRoot(), "corpora", "sqlite-docs");
         Index.Ingestor.Ingest([CorpusFolder], new IngestOptions());
-        Compiler = CompilerFactory.Create(Index.Store, TempIndex.Assets);
+        Compiler = CompilerFactory.Create(Index.Store, TempIndex.Assets.Embedder, TempIndex.Assets);
     }
 
     public TempIndex Index { get; }

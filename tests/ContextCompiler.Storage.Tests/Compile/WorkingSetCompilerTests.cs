@@ -25,7 +25,8 @@ public sealed class WorkingSetCompilerTests(SqliteDocsIndex docs) : IClassFixtur
     ];
 
     private static WorkingSet Compile(SqliteDocsIndex docs, string query, int budget, CompilerOptions? options = null, bool explain = false) =>
-        docs.Compiler.Compile(new CompileRequest(query, budget, Options: options, Explain: explain));
+        // GloVe-SIF answers synchronously, so waiting here blocks nothing; FsCheck properties need a plain function.
+        docs.Compiler.CompileAsync(new CompileRequest(query, budget, Options: options, Explain: explain)).GetAwaiter().GetResult();
 
     [Fact]
     public void Property_the_text_has_exactly_token_count_tokens_and_never_exceeds_the_budget()
@@ -77,7 +78,7 @@ public sealed class WorkingSetCompilerTests(SqliteDocsIndex docs) : IClassFixtur
     }
 
     [Fact]
-    public void The_same_query_gives_the_same_context_hash_also_after_reingesting_elsewhere()
+    public async Task The_same_query_gives_the_same_context_hash_also_after_reingesting_elsewhere()
     {
         var first = Compile(docs, Questions[0], 1000);
         Assert.Equal(first.Manifest.ContextHash, Compile(docs, Questions[0], 1000).Manifest.ContextHash);
@@ -87,8 +88,8 @@ public sealed class WorkingSetCompilerTests(SqliteDocsIndex docs) : IClassFixtur
         other.Write("zzz.md", "# Unrelated\n\nNothing about journals here.\n");
         other.Ingestor.Ingest([other.Sources], new IngestOptions { Corpus = "aaa-other" });
         other.Ingestor.Ingest([docs.CorpusFolder], new IngestOptions());
-        var again = CompilerFactory.Create(other.Store, TempIndex.Assets)
-            .Compile(new CompileRequest(Questions[0], 1000, new RetrievalFilter(Corpus: "sqlite-docs")));
+        var again = await CompilerFactory.Create(other.Store, TempIndex.Assets.Embedder, TempIndex.Assets)
+            .CompileAsync(new CompileRequest(Questions[0], 1000, new RetrievalFilter(Corpus: "sqlite-docs")));
 
         Assert.Equal(first.Text, again.Text);
         Assert.Equal(first.Manifest.ContextHash, again.Manifest.ContextHash);
@@ -149,12 +150,12 @@ public sealed class WorkingSetCompilerTests(SqliteDocsIndex docs) : IClassFixtur
     }
 
     [Fact]
-    public void Filters_restrict_retrieval_to_a_path_prefix()
+    public async Task Filters_restrict_retrieval_to_a_path_prefix()
     {
-        var set = docs.Compiler.Compile(new CompileRequest("busy handler timeout", 2000, new RetrievalFilter("sqlite-docs", "c3ref/")));
+        var set = await docs.Compiler.CompileAsync(new CompileRequest("busy handler timeout", 2000, new RetrievalFilter("sqlite-docs", "c3ref/")));
         Assert.NotEmpty(set.Citations);
         Assert.All(set.Citations, c => Assert.StartsWith("c3ref/", c.Path));
-        var none = docs.Compiler.Compile(new CompileRequest("busy handler timeout", 2000, new RetrievalFilter("no-such-corpus")));
+        var none = await docs.Compiler.CompileAsync(new CompileRequest("busy handler timeout", 2000, new RetrievalFilter("no-such-corpus")));
         Assert.Empty(none.Citations);
     }
 

@@ -7,7 +7,7 @@ public sealed class EvalRunnerTests : IDisposable
 {
     private const double Tolerance = 1e-9;
     private readonly EvalFixtures _fixtures = new();
-    private readonly EvalRunner _runner = new(TempIndex.Assets);
+    private readonly EvalRunner _runner = new(TempIndex.Assets, TempIndex.Embedders);
 
     public void Dispose() => _fixtures.Dispose();
 
