@@ -18,6 +18,9 @@ public sealed record CompilerOptions
     /// </summary>
     public double VectorWeight { get; init; } = 0.1;
 
+    /// <summary>Weight of the conversation's terms and vector next to the query's own (1): a follow-up's context counts, but less.</summary>
+    public double ContextWeight { get; init; } = 0.5;
+
     /// <summary>The k of reciprocal rank fusion.</summary>
     public int RrfK { get; init; } = 60;
 
@@ -66,7 +69,7 @@ public sealed record CompilerOptions
     /// <summary>Throws <see cref="ArgumentException"/> for settings that cannot work.</summary>
     public void Validate()
     {
-        Check(Fusion is "linear" or "rrf", $"fusion must be 'linear' or 'rrf', not '{Fusion}'");
+        Check(Fusion is "linear" or "zscore" or "rrf", $"fusion must be 'linear', 'zscore' or 'rrf', not '{Fusion}'");
         Check(Packing is "exact" or "greedy-stop" or "topk-truncate", $"packing must be 'exact', 'greedy-stop' or 'topk-truncate', not '{Packing}'");
         Check(TopK >= 1, "topK must be at least 1");
         Check(Lexical is "bm25" or "fts5", $"lexical must be 'bm25' or 'fts5', not '{Lexical}'");
@@ -74,6 +77,7 @@ public sealed record CompilerOptions
         Check(Bm25.FeedbackDocs is >= 0 and <= 100 && Bm25.FeedbackTerms is >= 0 and <= 100 && Bm25.FeedbackWeight >= 0,
             "prfDocs and prfTerms must be between 0 and 100, prfWeight non-negative");
         Check(VectorWeight is >= 0 and <= 1, "vectorWeight must be between 0 and 1");
+        Check(ContextWeight is >= 0 and <= 1, "contextWeight must be between 0 and 1");
         Check(RrfK >= 1, "rrfK must be at least 1");
         Check(Candidates is >= 1 and <= 1000, "candidates must be between 1 and 1000");
         Check(MinRelativeScore is >= 0 and <= 1, "minRelativeScore must be between 0 and 1");

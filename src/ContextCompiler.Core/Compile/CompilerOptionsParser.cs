@@ -9,7 +9,7 @@ public static class CompilerOptionsParser
     /// <summary>The keys that <c>--set</c> understands.</summary>
     public static readonly IReadOnlyList<string> Keys =
     [
-        "lexical", "k1", "b", "prfDocs", "prfTerms", "prfWeight", "fusion", "vectorWeight", "rrfK", "candidates", "titleWeight", "headingWeight", "bodyWeight", "minRelativeScore",
+        "lexical", "k1", "b", "prfDocs", "prfTerms", "prfWeight", "fusion", "vectorWeight", "contextWeight", "rrfK", "candidates", "titleWeight", "headingWeight", "bodyWeight", "minRelativeScore",
         "mmrLambda", "redundancyCutoff", "order", "allowTruncation", "minTruncatedTokens", "packing", "topK",
     ];
 
@@ -42,6 +42,7 @@ public static class CompilerOptionsParser
         "prfWeight" => o with { Bm25 = o.Bm25 with { FeedbackWeight = Number(key, value) } },
         "fusion" => o with { Fusion = value },
         "vectorWeight" => o with { VectorWeight = Number(key, value) },
+        "contextWeight" => o with { ContextWeight = Number(key, value) },
         "rrfK" => o with { RrfK = Integer(key, value) },
         "candidates" => o with { Candidates = Integer(key, value) },
         "titleWeight" => o with { LexicalWeights = o.LexicalWeights with { Title = Number(key, value) } },

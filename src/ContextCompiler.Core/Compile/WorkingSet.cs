@@ -9,7 +9,11 @@ namespace ContextCompiler.Core.Compile;
 /// <param name="Reason">Why the working set is empty, when it is.</param>
 public sealed record WorkingSet(
     string Query, string RetrievalQuery, string Text, int TokenCount, int Budget, double Utilization,
-    IReadOnlyList<Citation> Citations, Manifest Manifest, string? Reason = null, Explain? Explain = null);
+    IReadOnlyList<Citation> Citations, Manifest Manifest, string? Reason = null, Explain? Explain = null)
+{
+    /// <summary>The conversation that joined retrieval, weighted below the query (<see cref="CompilerOptions.ContextWeight"/>); null for none.</summary>
+    public string? RetrievalContext { get; init; }
+}
 
 /// <summary>One cited block. <see cref="Tokens"/> is its share of the text (header, lines and following separator).</summary>
 public sealed record Citation(int N, string Corpus, string Path, int StartLine, int EndLine, double Score, int Tokens, bool Truncated);

@@ -32,10 +32,11 @@ public sealed class WorkingSetCompiler(
     {
         var (options, filter, retrievalQuery) = Validated(request);
         var terms = QueryTerms.Of(retrievalQuery);
+        var context = string.IsNullOrWhiteSpace(request.RetrievalContext) ? null : request.RetrievalContext;
         var timings = new List<StageTiming>();
         var clock = Stopwatch.StartNew();
 
-        var fused = await FuseAsync(options, filter, retrievalQuery, Lap, cancellationToken);
+        var fused = await FuseAsync(options, filter, retrievalQuery, context, Lap, cancellationToken);
 
         var ids = fused.Select(f => f.Key.Id).ToList();
         var spans = catalog.Get(ids);
@@ -65,7 +66,7 @@ public sealed class WorkingSetCompiler(
 
         var explain = request.Explain ? ExplainOf(string.Join(" OR ", terms), candidates, packed, dropped, timings) : null;
         return new WorkingSet(request.Query, retrievalQuery, packed.Text, packed.TokenCount, request.Budget,
-            Round((double)packed.TokenCount / request.Budget), citations, manifest, packed.Reason, explain);
+            Round((double)packed.TokenCount / request.Budget), citations, manifest, packed.Reason, explain) { RetrievalContext = context };
 
         void Lap(string stage)
         {
@@ -82,7 +83,7 @@ public sealed class WorkingSetCompiler(
     public Task<IReadOnlyList<FusedCandidate>> RetrieveAsync(CompileRequest request, CancellationToken cancellationToken = default)
     {
         var (options, filter, retrievalQuery) = Validated(request);
-        return FuseAsync(options, filter, retrievalQuery, _ => { }, cancellationToken);
+        return FuseAsync(options, filter, retrievalQuery, string.IsNullOrWhiteSpace(request.RetrievalContext) ? null : request.RetrievalContext, _ => { }, cancellationToken);
     }
 
     private static (CompilerOptions Options, RetrievalFilter Filter, string RetrievalQuery) Validated(CompileRequest request)
@@ -105,20 +106,58 @@ public sealed class WorkingSetCompiler(
 
     // Retrieve (BM25 unless the vector weight is 1, vectors unless it is 0) → fuse; lap names each stage's timing.
     private async Task<IReadOnlyList<FusedCandidate>> FuseAsync(
-        CompilerOptions options, RetrievalFilter filter, string retrievalQuery, Action<string> lap, CancellationToken cancellationToken)
+        CompilerOptions options, RetrievalFilter filter, string retrievalQuery, string? context, Action<string> lap, CancellationToken cancellationToken)
     {
         var lexicalHits = options.VectorWeight < 1
-            ? LexicalRetriever(options.Lexical).Search(new LexicalRequest(retrievalQuery, filter, options.Candidates, options.LexicalWeights, options.Bm25))
+            ? LexicalRetriever(options.Lexical).Search(new LexicalRequest(retrievalQuery, filter, options.Candidates, options.LexicalWeights, options.Bm25)
+            {
+                Context = context,
+                ContextWeight = options.ContextWeight,
+            })
             : [];
         lap("retrieve.lexical");
         var vectorHits = options.VectorWeight > 0
-            ? vectors.Search((await queryEmbedder.GenerateVectorAsync(retrievalQuery, cancellationToken: cancellationToken)).Span, filter, options.Candidates)
+            ? vectors.Search(await QueryVectorAsync(retrievalQuery, context, options.ContextWeight, cancellationToken), filter, options.Candidates)
             : [];
         lap("retrieve.vector");
 
         var fused = Fusions.Create(options.Fusion, options.VectorWeight, options.RrfK).Fuse(lexicalHits, vectorHits);
         lap("fuse");
         return fused;
+    }
+
+    // The query's vector, moved towards the conversation's by the context weight: q + w·c, normalised.
+    private async Task<float[]> QueryVectorAsync(string query, string? context, double weight, CancellationToken cancellationToken)
+    {
+        if (context is null || weight <= 0)
+        {
+            return (await queryEmbedder.GenerateVectorAsync(query, cancellationToken: cancellationToken)).ToArray();
+        }
+
+        var both = await queryEmbedder.GenerateAsync([query, context], cancellationToken: cancellationToken);
+        var vector = both[0].Vector.ToArray();
+        var around = both[1].Vector.Span;
+        for (int i = 0; i < vector.Length; i++)
+        {
+            vector[i] += (float)weight * around[i];
+        }
+
+        double squares = 0;
+        foreach (float x in vector)
+        {
+            squares += x * x;
+        }
+
+        if (squares > 0)
+        {
+            float scale = (float)(1 / Math.Sqrt(squares));
+            for (int i = 0; i < vector.Length; i++)
+            {
+                vector[i] *= scale;
+            }
+        }
+
+        return vector;
     }
 
     private ILexicalRetriever LexicalRetriever(string name) =>

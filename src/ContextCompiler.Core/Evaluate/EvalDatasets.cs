@@ -14,7 +14,8 @@ public sealed record EvalQuery(string Id, string Text, IReadOnlyDictionary<strin
 }
 
 /// <summary>One user message of a dialog and the artifacts (<c>corpus/path</c>) that answer it.</summary>
-public sealed record EvalTurn(string Message, IReadOnlyList<string> Relevant);
+/// <param name="Assistant">The assistant's reply, posted after the turn when the set has one.</param>
+public sealed record EvalTurn(string Message, IReadOnlyList<string> Relevant, string? Assistant = null);
 
 /// <summary>A conversation replayed turn by turn.</summary>
 public sealed record EvalDialog(string Id, IReadOnlyList<EvalTurn> Turns);

@@ -6,7 +6,8 @@ namespace ContextCompiler.Core.Evaluate;
 /// A configuration compared in an evaluation: compiler option overrides (<c>key=value</c>, as <c>--set</c> takes them)
 /// and, for dialogs, how many earlier user messages join the retrieval query.
 /// </summary>
-public sealed record EvalStrategy(string Name, string Description, IReadOnlyList<string> Overrides, int RetrievalUserMessages = 2)
+public sealed record EvalStrategy(
+    string Name, string Description, IReadOnlyList<string> Overrides, int RetrievalUserMessages = 2, int RetrievalAssistantMessages = 1, bool WeightContext = true)
 {
     /// <summary>
     /// The compiler options: the defaults, then <paramref name="shared"/> (the run's <c>--set</c>), then this strategy's
@@ -29,6 +30,7 @@ public static class EvalStrategies
         new("bm25", "BM25 alone", ["vectorWeight=0"]),
         new("vector", "vectors alone", ["vectorWeight=1"]),
         new("hybrid-rrf", "reciprocal rank fusion", ["fusion=rrf"]),
+        new("hybrid-zscore", "linear fusion of z-scores instead of min-max", ["fusion=zscore"]),
         new("hybrid-mmr", "default fusion, MMR selection (the ranking metrics do not see MMR)", ["mmrLambda=0.7"]),
         new("greedy-stop", "default retrieval, packing stops at the first span that does not fit", ["packing=greedy-stop"]),
         new("topk-truncate", "default retrieval, top k spans cut to the budget", ["packing=topk-truncate"]),
@@ -37,8 +39,10 @@ public static class EvalStrategies
     /// <summary>Dialog strategies: conversational query forming on (the default) and off.</summary>
     public static readonly IReadOnlyList<EvalStrategy> Dialog =
     [
-        new("conversational", "retrieval query = the message and the 2 previous user messages", [], RetrievalUserMessages: 2),
-        new("last-message-only", "retrieval query = the message alone", [], RetrievalUserMessages: 0),
+        new("conversational", "the message, with the 2 previous user messages and the assistant's last reply as context weighted below it", []),
+        new("user-history", "the message joined with the 2 previous user messages into one query (the behaviour before weighting)", [],
+            RetrievalAssistantMessages: 0, WeightContext: false),
+        new("last-message-only", "retrieval query = the message alone", [], RetrievalUserMessages: 0, RetrievalAssistantMessages: 0),
     ];
 
     /// <summary>The budgets evaluated when none are given.</summary>

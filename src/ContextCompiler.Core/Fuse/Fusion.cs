@@ -15,12 +15,13 @@ public interface IFusion
 /// <summary>Fusion methods by name, as they appear in the configuration.</summary>
 public static class Fusions
 {
-    /// <summary>Creates the fusion named <paramref name="method"/> ("linear" or "rrf").</summary>
+    /// <summary>Creates the fusion named <paramref name="method"/> ("linear" (min-max), "zscore" or "rrf").</summary>
     public static IFusion Create(string method, double vectorWeight, int rrfK) => method switch
     {
         "linear" => new LinearFusion(vectorWeight),
+        "zscore" => new ZScoreFusion(vectorWeight),
         "rrf" => new ReciprocalRankFusion(vectorWeight, rrfK),
-        _ => throw new ArgumentException($"Unknown fusion '{method}'; use 'linear' or 'rrf'.", nameof(method)),
+        _ => throw new ArgumentException($"Unknown fusion '{method}'; use 'linear', 'zscore' or 'rrf'.", nameof(method)),
     };
 
     internal static IReadOnlyList<FusedCandidate> Combine(
@@ -62,6 +63,38 @@ public sealed class LinearFusion(double vectorWeight) : IFusion
     // A lone candidate, or a list of equal scores, is fully relevant within its list.
     private static double Normalize(double? score, double min, double max) =>
         score is not { } s ? 0 : max > min ? (s - min) / (max - min) : 1;
+}
+
+/// <summary>
+/// Linear fusion of z-scores: (1 - w) * z(lexical) + w * z(vector), each list standardised by its own mean and
+/// deviation. Unlike min-max, one outlier does not squash the rest of a list. A candidate missing from a list gets
+/// that list's lowest z-score: it ranked below everything the retriever returned.
+/// </summary>
+public sealed class ZScoreFusion(double vectorWeight) : IFusion
+{
+    /// <inheritdoc />
+    public IReadOnlyList<FusedCandidate> Fuse(IReadOnlyList<RankedSpan> lexical, IReadOnlyList<RankedSpan> vector)
+    {
+        var lex = Moments(lexical);
+        var vec = Moments(vector);
+        return Fusions.Combine(lexical, vector, (ls, _, vs, _) => (1 - vectorWeight) * Z(ls, lex) + vectorWeight * Z(vs, vec));
+    }
+
+    private static (double Mean, double Deviation, double Floor) Moments(IReadOnlyList<RankedSpan> list)
+    {
+        if (list.Count == 0)
+        {
+            return (0, 1, 0);
+        }
+
+        double mean = list.Average(s => s.Score);
+        double deviation = Math.Sqrt(list.Average(s => (s.Score - mean) * (s.Score - mean)));
+        deviation = deviation > 1e-12 ? deviation : 1;
+        return (mean, deviation, (list.Min(s => s.Score) - mean) / deviation);
+    }
+
+    private static double Z(double? score, (double Mean, double Deviation, double Floor) m) =>
+        score is { } s ? (s - m.Mean) / m.Deviation : m.Floor;
 }
 
 /// <summary>Weighted reciprocal rank fusion: (1 - w) / (k + lexical rank) + w / (k + vector rank).</summary>

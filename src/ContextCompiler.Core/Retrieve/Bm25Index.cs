@@ -117,10 +117,20 @@ public sealed class Bm25Index
     }
 
     /// <summary>The best <paramref name="limit"/> documents for <paramref name="terms"/> (from <see cref="QueryTerms"/>).</summary>
+    /// <param name="contextTerms">Terms of the conversation around the query; those not in <paramref name="terms"/> weigh <paramref name="contextWeight"/>.</param>
     public IReadOnlyList<RankedSpan> Search(
-        IReadOnlyList<string> terms, RetrievalFilter filter, int limit, LexicalWeights weights, Bm25Parameters parameters)
+        IReadOnlyList<string> terms, RetrievalFilter filter, int limit, LexicalWeights weights, Bm25Parameters parameters,
+        IReadOnlyList<string>? contextTerms = null, double contextWeight = 0)
     {
         var weighted = terms.ToDictionary(t => t, _ => 1.0, StringComparer.Ordinal);
+        if (contextTerms is not null && contextWeight > 0)
+        {
+            foreach (var term in contextTerms)
+            {
+                weighted.TryAdd(term, contextWeight);
+            }
+        }
+
         if (parameters.FeedbackDocs > 0 && parameters.FeedbackTerms > 0 && parameters.FeedbackWeight > 0)
         {
             var firstPass = Top(Score(weighted, weights, parameters), parameters.FeedbackDocs, filter);

@@ -47,7 +47,14 @@ public sealed record SpanRecord(SpanKey Key, int EndLine, string Heading, string
 
 /// <summary>What a lexical retriever is asked for.</summary>
 /// <param name="Bm25">k1 and b; retrievers with fixed parameters (FTS5's bm25()) ignore them.</param>
-public sealed record LexicalRequest(string Query, RetrievalFilter Filter, int Limit, LexicalWeights Weights, Bm25Parameters Bm25);
+public sealed record LexicalRequest(string Query, RetrievalFilter Filter, int Limit, LexicalWeights Weights, Bm25Parameters Bm25)
+{
+    /// <summary>Conversation text whose terms join the query's with <see cref="ContextWeight"/> (query terms weigh 1).</summary>
+    public string? Context { get; init; }
+
+    /// <summary>Weight of terms found only in <see cref="Context"/>.</summary>
+    public double ContextWeight { get; init; }
+}
 
 /// <summary>Full-text (BM25) search over span text, headings and paths.</summary>
 public interface ILexicalRetriever

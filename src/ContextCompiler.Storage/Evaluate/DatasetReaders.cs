@@ -26,7 +26,7 @@ public static class DatasetReader
             var candidates = Directory.GetFiles(full).Where(f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)).ToList();
             // The folder names the set (squad-v1.1-dev rather than dev-v1.1) where the name is not part of its paths.
             return candidates.Count == 1
-                ? ReadFile(candidates[0]) switch
+                ? ReadFile(candidates[0], split) switch
                 {
                     RetrievalDataset retrieval => retrieval with { Name = Path.GetFileName(full.TrimEnd(Path.DirectorySeparatorChar)) },
                     var other => other,
@@ -36,7 +36,7 @@ public static class DatasetReader
 
         if (File.Exists(full))
         {
-            return Path.GetFileName(full) is "corpus.jsonl" or "queries.jsonl" ? BeirReader.Read(Path.GetDirectoryName(full)!, split) : ReadFile(full);
+            return Path.GetFileName(full) is "corpus.jsonl" or "queries.jsonl" ? BeirReader.Read(Path.GetDirectoryName(full)!, split) : ReadFile(full, split);
         }
 
         throw new DirectoryNotFoundException($"No data set at '{path}': neither a folder nor a file exists there.");
@@ -49,11 +49,11 @@ public static class DatasetReader
     public static string SentenceLines(string text) =>
         System.Text.RegularExpressions.Regex.Replace(text.Trim(), @"(?<=[.!?])\s+(?=[A-Z(\[])", "\n");
 
-    private static EvalDataset ReadFile(string file)
+    private static EvalDataset ReadFile(string file, string split)
     {
         if (file.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
         {
-            return DialogReader.ReadJsonLines(file);
+            return DialogReader.ReadJsonLines(file, split);
         }
 
         using var document = ParseFile(file);
@@ -297,16 +297,25 @@ public static class SquadReader
 /// </summary>
 public static class DialogReader
 {
-    /// <summary>Reads dialog JSON lines; the corpus is named later, from the folder ingested with them.</summary>
-    public static DialogDataset ReadJsonLines(string file)
+    /// <summary>
+    /// Reads dialog JSON lines; the corpus is named later, from the folder ingested with them. Dialogs with a
+    /// <c>split</c> field are kept only for that <paramref name="split"/> ("all" keeps every dialog).
+    /// </summary>
+    public static DialogDataset ReadJsonLines(string file, string split = "all")
     {
         var dialogs = new List<EvalDialog>();
         foreach (var (line, record) in DatasetReader.JsonLines(file))
         {
             var where = $"{Path.GetFileName(file)} line {line}";
+            if (split != "all" && record.TryGetProperty("split", out var part) && part.GetString() != split)
+            {
+                continue;
+            }
+
             var turns = DatasetReader.Array(record, "turns", where).Select(t => new EvalTurn(
                 DatasetReader.Text(t, "message", where),
-                DatasetReader.Array(t, "relevant", where).Select(r => r.GetString() ?? throw new InvalidDataException($"{where}: a relevant page is not a string.")).ToList())).ToList();
+                DatasetReader.Array(t, "relevant", where).Select(r => r.GetString() ?? throw new InvalidDataException($"{where}: a relevant page is not a string.")).ToList(),
+                t.TryGetProperty("assistant", out var reply) && reply.ValueKind == JsonValueKind.String ? reply.GetString() : null)).ToList();
             dialogs.Add(new EvalDialog(DatasetReader.Text(record, "id", where), turns));
         }
 

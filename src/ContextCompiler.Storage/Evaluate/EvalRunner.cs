@@ -209,9 +209,15 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
         int turns = dialogs.Sum(d => d.Turns.Count);
         var counter = new Counter(progress, "evaluate", strategies.Count * settings.Budgets.Count * turns);
         var reports = new List<StrategyReport>();
+        var positions = new List<string>();
         foreach (var strategy in strategies)
         {
-            var sessions = new SessionStore(workspace.Store, compiler, tokenizer, new SessionStoreOptions { RetrievalUserMessages = strategy.RetrievalUserMessages });
+            var sessions = new SessionStore(workspace.Store, compiler, tokenizer, new SessionStoreOptions
+            {
+                RetrievalUserMessages = strategy.RetrievalUserMessages,
+                RetrievalAssistantMessages = strategy.RetrievalAssistantMessages,
+                WeightRetrievalContext = strategy.WeightContext,
+            });
             var budgets = new List<BudgetReport>();
             foreach (int budget in settings.Budgets)
             {
@@ -219,22 +225,37 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
                 var utilization = new List<double>();
                 var spans = new List<double>();
                 var latency = new List<double>();
+                var byPosition = new SortedDictionary<int, List<double>>();
                 foreach (var dialog in dialogs)
                 {
                     var session = sessions.Create(Tenant, new NewSession(UserId: $"{strategy.Name}-{budget}-{dialog.Id}"));
-                    foreach (var turn in dialog.Turns)
+                    for (int position = 1; position <= dialog.Turns.Count; position++)
                     {
+                        var turn = dialog.Turns[position - 1];
                         cancellationToken.ThrowIfCancellationRequested();
                         var clock = Stopwatch.StartNew();
                         var result = await sessions.TakeTurnAsync(Tenant, session.Id, new TurnRequest(turn.Message, new SessionBudgets(budget, settings.HistoryBudget)), cancellationToken: cancellationToken);
                         latency.Add(clock.Elapsed.TotalMilliseconds);
                         var (cited, citations, tokens) = Cited(result.WorkingSet);
-                        found.Add(turn.Relevant.Any(cited.Contains) ? 1 : 0);
+                        double hit = turn.Relevant.Any(cited.Contains) ? 1 : 0;
+                        found.Add(hit);
+                        (byPosition.TryGetValue(position, out var at) ? at : byPosition[position] = []).Add(hit);
                         utilization.Add((double)tokens / budget);
                         spans.Add(citations);
                         counter.Step();
+                        if (turn.Assistant is { } reply)
+                        {
+                            // The reply is what a chatbot would have said: the next turn may refer to what it named.
+                            await sessions.AddMessageAsync(Tenant, session.Id, MessageRoles.Assistant, reply, null, cancellationToken: cancellationToken);
+                        }
                     }
                 }
+
+                var followUps = byPosition.Where(p => p.Key > 1).SelectMany(p => p.Value).ToList();
+                var culture = System.Globalization.CultureInfo.InvariantCulture;
+                string perPosition = string.Join(", ", byPosition.Select(p => string.Create(culture, $"{p.Key}: {EvalStatistics.Mean(p.Value):F3} (n={p.Value.Count})")));
+                positions.Add(string.Create(culture,
+                    $"{strategy.Name} at {budget} tokens: follow-up hit rate {EvalStatistics.Mean(followUps):F3} ({followUps.Count} turns); by turn position {perPosition}"));
 
                 budgets.Add(new BudgetReport(budget, EvalStatistics.Mean(found), null, EvalStatistics.Mean(utilization), EvalStatistics.Mean(spans),
                     EvalStatistics.Percentile(latency, 50), EvalStatistics.Percentile(latency, 95)));
@@ -245,10 +266,12 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
 
         var notes = new List<string>
         {
-            $"Each dialog is replayed as a new session through SessionStore.TakeTurnAsync, one user message per turn, with contextBudget = the budget and historyBudget = {settings.HistoryBudget}; no assistant messages.",
+            $"Each dialog is replayed as a new session through SessionStore.TakeTurnAsync, one user message per turn, with contextBudget = the budget and historyBudget = {settings.HistoryBudget}; "
+                + "after each turn the set's assistant reply, when it has one, is stored as the assistant message.",
             "Answer recall (the evidence recall column): fraction of turns whose working set cites at least one page labelled relevant for the turn.",
             "Turns compile with the default compiler options; latency is the whole turn (history, compile, store).",
         };
+        notes.AddRange(positions);
         if (dialogs.Count < dataset.Dialogs.Count)
         {
             notes.Add($"A sample of {dialogs.Count} of {dataset.Dialogs.Count} dialogs, spread evenly over the file (--limit {settings.Limit}).");

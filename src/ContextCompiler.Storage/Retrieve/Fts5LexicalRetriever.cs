@@ -18,7 +18,8 @@ public sealed class Fts5LexicalRetriever(IndexStore store) : ILexicalRetriever
     public IReadOnlyList<RankedSpan> Search(LexicalRequest request)
     {
         var (query, filter, limit, weights) = (request.Query, request.Filter, request.Limit, request.Weights);
-        var terms = QueryTerms.Of(query);
+        // FTS5's bm25() has no per-term weights: the conversation's terms simply join the query's.
+        var terms = QueryTerms.Of(request.Context is null || request.ContextWeight <= 0 ? query : query + "\n" + request.Context);
         if (terms.Count == 0)
         {
             return [];

@@ -10,5 +10,6 @@ public sealed class InMemoryLexicalIndex(IndexSnapshotCache snapshots) : ILexica
 
     /// <inheritdoc />
     public IReadOnlyList<RankedSpan> Search(LexicalRequest request) =>
-        snapshots.Current().Lexical.Search(Bm25Index.QueryTerms(request.Query), request.Filter, request.Limit, request.Weights, request.Bm25);
+        snapshots.Current().Lexical.Search(Bm25Index.QueryTerms(request.Query), request.Filter, request.Limit, request.Weights, request.Bm25,
+            request.Context is null ? null : Bm25Index.QueryTerms(request.Context), request.ContextWeight);
 }

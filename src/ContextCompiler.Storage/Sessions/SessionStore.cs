@@ -220,8 +220,7 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
             var history = HistoryBuilder.Build(earlier, historyBudget, tokenizer, request.SkipOversized);
 
             // Compile before anything is written: a failed compile must not leave an orphan user message.
-            var workingSet = await compiler.CompileAsync(
-                new CompileRequest(text, contextBudget, Explain: request.Explain, RetrievalQuery: RetrievalQuery(earlier, text)), cancellationToken);
+            var workingSet = await compiler.CompileAsync(RetrievalRequest(earlier, text, contextBudget, request.Explain), cancellationToken);
             var json = new RawJson(JsonSerializer.Serialize(workingSet, SessionJson.Options));
             TurnResult Result(Message message) => new(message, json, workingSet.TokenCount, history, contextBudget, historyBudget);
             var stored = Append(tenant, id, MessageRoles.User, text, null, json,
@@ -354,10 +353,19 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         }
     }
 
-    private string? RetrievalQuery(IReadOnlyList<Message> earlier, string message)
+    // The message is the query; the recent user messages and the assistant's last reply form the context, weighted
+    // below it. Without weighting (the earlier behaviour), the user messages are joined into the query itself.
+    private CompileRequest RetrievalRequest(IReadOnlyList<Message> earlier, string message, int budget, bool explain)
     {
-        var recent = earlier.Where(m => m.Role == MessageRoles.User).TakeLast(Math.Max(0, Options.RetrievalUserMessages)).Select(m => m.Content).ToList();
-        return recent.Count == 0 ? null : string.Join("\n", [.. recent, message]);
+        var users = earlier.Where(m => m.Role == MessageRoles.User).TakeLast(Math.Max(0, Options.RetrievalUserMessages)).Select(m => m.Content).ToList();
+        if (!Options.WeightRetrievalContext)
+        {
+            return new CompileRequest(message, budget, Explain: explain, RetrievalQuery: users.Count == 0 ? null : string.Join("\n", [.. users, message]));
+        }
+
+        var replies = earlier.Where(m => m.Role == MessageRoles.Assistant).TakeLast(Math.Max(0, Options.RetrievalAssistantMessages)).Select(m => m.Content);
+        var context = string.Join("\n", users.Concat(replies));
+        return new CompileRequest(message, budget, Explain: explain, RetrievalContext: context.Length == 0 ? null : context);
     }
 
     // Writes one message (and a user message's working set, and whatever alsoWrite adds, such as an idempotency key) in

@@ -15,8 +15,20 @@ public sealed record SessionStoreOptions
     /// <summary>The largest budget any request may ask for (default 100 000 tokens).</summary>
     public int MaxBudget { get; init; } = 100_000;
 
-    /// <summary>How many earlier user messages join a turn's retrieval query (default 2; 0 retrieves with the message alone).</summary>
+    /// <summary>How many earlier user messages join a turn's retrieval context (default 2; 0 with no assistant messages retrieves with the message alone).</summary>
     public int RetrievalUserMessages { get; init; } = 2;
+
+    /// <summary>
+    /// How many of the assistant's latest replies join the retrieval context (default 1): follow-ups often name their
+    /// subject only there ("Use PRAGMA journal_mode=WAL").
+    /// </summary>
+    public int RetrievalAssistantMessages { get; init; } = 1;
+
+    /// <summary>
+    /// Retrieve with the message at full weight and the conversation below it (the compiler's contextWeight), the
+    /// default; false joins the earlier user messages and the message into one query, as before.
+    /// </summary>
+    public bool WeightRetrievalContext { get; init; } = true;
 
     /// <summary>Open sessions one user may have; null for no limit.</summary>
     public int? MaxOpenSessionsPerUser { get; init; }
