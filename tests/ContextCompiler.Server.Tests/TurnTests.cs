@@ -34,8 +34,32 @@ public sealed class TurnTests(SharedServer server) : IClassFixture<SharedServer>
         await _client.Turn(id, "How do I enable write-ahead logging?", new { contextBudget = 400 });
         var followUp = await _client.Turn(id, "And how do I turn it off again?", new { contextBudget = 400 });
         var set = followUp.GetProperty("workingSet");
-        Assert.Contains("write-ahead logging", set.GetProperty("retrievalQuery").GetString());
+        Assert.Equal("And how do I turn it off again?", set.GetProperty("retrievalQuery").GetString());
+        Assert.Contains("write-ahead logging", set.GetProperty("retrievalContext").GetString());
         Assert.Contains(set.GetProperty("citations").EnumerateArray(), c => c.GetProperty("path").GetString() == "wal.md");
+    }
+
+    [Fact]
+    public async Task A_follow_up_whose_subject_is_named_only_in_the_assistant_reply_retrieves_with_it()
+    {
+        var id = await _client.CreateSession();
+        await _client.Turn(id, "How do I make the journal write-ahead?", new { contextBudget = 400 });
+        await _client.Say(id, "assistant", "Run PRAGMA journal_mode=WAL once; the setting is stored in the database file.");
+        var followUp = await _client.Turn(id, "Can I undo that later?", new { contextBudget = 400 });
+        var set = followUp.GetProperty("workingSet");
+        Assert.Contains("journal_mode=WAL", set.GetProperty("retrievalContext").GetString());
+        Assert.Contains(set.GetProperty("citations").EnumerateArray(), c => c.GetProperty("path").GetString() is "wal.md" or "pragma.md");
+    }
+
+    [Fact]
+    public async Task Health_reports_the_model_and_that_every_span_has_its_vector()
+    {
+        var health = await (await _client.GetAsync("/health")).Json();
+        Assert.Equal("all-MiniLM-L6-v2", health.GetProperty("embeddingModel").GetString());
+        var vectors = health.GetProperty("vectors");
+        Assert.True(vectors.GetProperty("total").GetInt32() > 0);
+        Assert.Equal(vectors.GetProperty("total").GetInt32(), vectors.GetProperty("done").GetInt32());
+        Assert.True(vectors.GetProperty("complete").GetBoolean());
     }
 
     [Theory]

@@ -35,9 +35,13 @@ internal static class CliShared
         Description = $"Embedding model ({string.Join(", ", EmbedderCatalog.Known)}); default: the index's own, or {EmbedderCatalog.DefaultModel} for a new index.",
     };
 
-    /// <summary>The embedding models, with passage embeddings cached in <c>embedding-cache.db</c> beside <paramref name="database"/>.</summary>
+    /// <summary>
+    /// The embedding models, with passage embeddings cached in <c>embedding-cache.db</c> beside <paramref name="database"/>
+    /// (or in the file <c>CONTEXTC_EMBEDDING_CACHE</c> names, which evaluations share too).
+    /// </summary>
     public static EmbedderCatalog Catalog(string database) =>
-        new(OfflineAssets.Default, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(database)) ?? ".", "embedding-cache.db"));
+        new(OfflineAssets.Default, Environment.GetEnvironmentVariable("CONTEXTC_EMBEDDING_CACHE")
+            ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(database)) ?? ".", "embedding-cache.db"));
 
     /// <summary>Opens the index (creating it when absent) with <paramref name="model"/>, or the model it was built with.</summary>
     public static IndexStore OpenStore(EmbedderCatalog catalog, string path, string? model = null) => catalog.Open(path, model);
