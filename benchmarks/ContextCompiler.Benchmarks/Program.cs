@@ -11,6 +11,12 @@ if (args.Length > 0 && string.Equals(args[0], "turns", StringComparison.OrdinalI
     return await ContextCompiler.Benchmarks.Load.TurnLoad.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && string.Equals(args[0], "neural", StringComparison.OrdinalIgnoreCase))
+{
+    // Compile latency with a neural query embedder: -- neural --db INDEX [--spans 10000,100000] [--seconds 10]
+    return await ContextCompiler.Benchmarks.Neural.NeuralLatency.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && string.Equals(args[0], "quick", StringComparison.OrdinalIgnoreCase))
 {
     return QuickMeasurements.Run(args[1..]);

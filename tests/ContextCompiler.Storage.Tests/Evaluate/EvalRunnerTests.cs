@@ -54,7 +54,8 @@ public sealed class EvalRunnerTests : IDisposable
         Assert.Equal(reported.NdcgAt10!.Value, recomputed.NdcgAt10, Tolerance);
         Assert.Equal(reported.RecallAt100!.Value, recomputed.RecallAt100, Tolerance);
         Assert.Equal(reported.MrrAt10!.Value, recomputed.MrrAt10, Tolerance);
-        Assert.Equal(7, outcome.Report.Strategies.Count);
+        Assert.Equal(EvalStrategies.Retrieval.Count, outcome.Report.Strategies.Count);
+        Assert.Equal(8, outcome.Report.Strategies.Count);
     }
 
     [Fact]
