@@ -181,10 +181,8 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
     private async Task<EvalOutcome> RunDialogsAsync(
         Workspace workspace, DialogDataset dataset, EvalSettings settings, IProgress<EvalProgress>? progress, CancellationToken cancellationToken)
     {
-        if (settings.Set.Count > 0)
-        {
-            throw new ArgumentException("--set does not apply to dialogs: turns compile with the store's default options, as the service does.");
-        }
+        // Turns compile with the service's defaults unless --set changes them, for every strategy alike.
+        var turnOptions = settings.Set.Count > 0 ? CompilerOptionsParser.Apply(new CompilerOptions(), settings.Set) : null;
 
         var strategies = EvalStrategies.Select(EvalStrategies.Dialog, settings.Strategies);
         var dialogs = EvalSampling.Spread(dataset.Dialogs, settings.Limit);
@@ -217,6 +215,7 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
                 RetrievalUserMessages = strategy.RetrievalUserMessages,
                 RetrievalAssistantMessages = strategy.RetrievalAssistantMessages,
                 WeightRetrievalContext = strategy.WeightContext,
+                CompilerOptions = turnOptions,
             });
             var budgets = new List<BudgetReport>();
             foreach (int budget in settings.Budgets)

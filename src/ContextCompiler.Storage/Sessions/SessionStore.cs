@@ -360,12 +360,13 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         var users = earlier.Where(m => m.Role == MessageRoles.User).TakeLast(Math.Max(0, Options.RetrievalUserMessages)).Select(m => m.Content).ToList();
         if (!Options.WeightRetrievalContext)
         {
-            return new CompileRequest(message, budget, Explain: explain, RetrievalQuery: users.Count == 0 ? null : string.Join("\n", [.. users, message]));
+            return new CompileRequest(message, budget, Options: Options.CompilerOptions, Explain: explain,
+                RetrievalQuery: users.Count == 0 ? null : string.Join("\n", [.. users, message]));
         }
 
         var replies = earlier.Where(m => m.Role == MessageRoles.Assistant).TakeLast(Math.Max(0, Options.RetrievalAssistantMessages)).Select(m => m.Content);
         var context = string.Join("\n", users.Concat(replies));
-        return new CompileRequest(message, budget, Explain: explain, RetrievalContext: context.Length == 0 ? null : context);
+        return new CompileRequest(message, budget, Options: Options.CompilerOptions, Explain: explain, RetrievalContext: context.Length == 0 ? null : context);
     }
 
     // Writes one message (and a user message's working set, and whatever alsoWrite adds, such as an idempotency key) in

@@ -30,6 +30,9 @@ public sealed record SessionStoreOptions
     /// </summary>
     public bool WeightRetrievalContext { get; init; } = true;
 
+    /// <summary>Compiler options of turns; null for the compiler's defaults (evaluations set them to compare settings).</summary>
+    public Core.Compile.CompilerOptions? CompilerOptions { get; init; }
+
     /// <summary>Open sessions one user may have; null for no limit.</summary>
     public int? MaxOpenSessionsPerUser { get; init; }
 

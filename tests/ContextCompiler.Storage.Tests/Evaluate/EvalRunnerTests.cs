@@ -98,12 +98,18 @@ public sealed class EvalRunnerTests : IDisposable
     }
 
     [Fact]
-    public async Task Options_cannot_be_set_for_dialogs_because_turns_use_the_defaults()
+    public async Task Options_set_for_dialogs_are_checked_and_reach_the_turns()
     {
         var (file, corpus) = _fixtures.Dialogs();
         var error = await Assert.ThrowsAsync<ArgumentException>(() =>
-            _runner.RunAsync(DatasetReader.Read(file), new EvalSettings { Set = ["k1=1.2"], CorpusDirectory = corpus }));
-        Assert.Contains("--set", error.Message);
+            _runner.RunAsync(DatasetReader.Read(file), new EvalSettings { Set = ["contextWeight=2"], CorpusDirectory = corpus }));
+        Assert.Contains("contextWeight", error.Message);
+
+        // Vectors alone with no conversation weight: a follow-up that names nothing finds less than with the defaults.
+        var plain = await _runner.RunAsync(DatasetReader.Read(file), new EvalSettings { Strategies = "conversational", Budgets = [1000], CorpusDirectory = corpus });
+        var changed = await _runner.RunAsync(DatasetReader.Read(file),
+            new EvalSettings { Strategies = "conversational", Budgets = [1000], CorpusDirectory = corpus, Set = ["contextWeight=0", "vectorWeight=0"] });
+        Assert.True(changed.Report.Strategies[0].Budgets[0].EvidenceRecall < plain.Report.Strategies[0].Budgets[0].EvidenceRecall);
     }
 
     [Fact]
