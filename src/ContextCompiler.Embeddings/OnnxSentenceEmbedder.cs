@@ -16,6 +16,12 @@ public sealed record OnnxEmbedderOptions
 
     /// <summary>Batches run at once when many texts are embedded (default: one per core).</summary>
     public int Parallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Keep ONNX Runtime's CPU memory arena (default false). The arena keeps the largest activations it ever held, so a
+    /// service that embedded one batch of long passages would hold hundreds of megabytes for good.
+    /// </summary>
+    public bool UseMemoryArena { get; init; }
 }
 
 /// <summary>
@@ -45,6 +51,7 @@ public sealed class OnnxSentenceEmbedder : IEmbeddingGenerator<string, Embedding
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            EnableCpuMemArena = _options.UseMemoryArena,
         };
         _session = new InferenceSession(model.ReadModel(), sessionOptions);
         _vocabulary = model.ReadVocabulary();
