@@ -34,10 +34,19 @@ internal static class TurnLoad
             {
                 o.DatabasePath = Path.Combine(temp, "turns.db");
                 o.CorpusPath = Path.Combine(root, "corpora", "sqlite-docs");
+                // The passage vectors come from the shared cache (fill it once with `contextc ingest`); the queries stay cold.
+                o.EmbeddingCachePath = Environment.GetEnvironmentVariable("CONTEXTC_EMBEDDING_CACHE") ?? Path.Combine(root, "data", "embedding-cache.db");
             });
             var clock = Stopwatch.StartNew();
             await app.StartAsync();
             Console.Error.WriteLine($"server ready (ingest included) in {clock.Elapsed.TotalSeconds:F1} s");
+            var filler = app.Services.GetRequiredService<VectorFiller>();
+            while (!filler.Status.Complete)
+            {
+                await Task.Delay(500);
+            }
+
+            Console.Error.WriteLine($"vectors complete ({filler.Status}) at {clock.Elapsed.TotalSeconds:F1} s");
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             using var http = new HttpClient { BaseAddress = new Uri(address) };
             http.DefaultRequestHeaders.ConnectionClose = false;
@@ -84,7 +93,8 @@ internal static class TurnLoad
             int k = s;
             while (stop.Elapsed.TotalSeconds < seconds)
             {
-                var question = questions[k++ % questions.Length];
+                // A counter makes every message new, so each turn embeds its query cold, as a real conversation would.
+                var question = $"{questions[k % questions.Length]} (turn {k++})";
                 var t = Stopwatch.GetTimestamp();
                 using var response = await http.SendAsync(Post($"/v1/sessions/{id}/turns", new { message = question, totalBudget = 2000 }, keys));
                 await response.Content.ReadAsByteArrayAsync();
