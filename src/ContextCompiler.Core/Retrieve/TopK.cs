@@ -28,6 +28,15 @@ public sealed class TopK(int capacity)
         }
     }
 
+    /// <summary>Considers every row <paramref name="other"/> kept, as if each had been offered here.</summary>
+    public void Merge(TopK other, SpanKey[] keys)
+    {
+        foreach (var (score, row) in other._items)
+        {
+            Offer(score, row, keys);
+        }
+    }
+
     /// <summary>The kept rows, best first.</summary>
     public List<RankedSpan> Drain(SpanKey[] keys) => _items.Select(i => new RankedSpan(keys[i.Row], i.Score)).ToList();
 
