@@ -21,8 +21,8 @@ internal static class TurnLoad
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var sessionCounts = Option(args, "--sessions", "1,4,16,32").Split(',').Select(int.Parse).ToArray();
-        double seconds = double.Parse(Option(args, "--seconds", "15"), CultureInfo.InvariantCulture);
+        var sessionCounts = BenchmarkArgs.Option(args, "--sessions", "1,4,16,32").Split(',').Select(int.Parse).ToArray();
+        double seconds = double.Parse(BenchmarkArgs.Option(args, "--seconds", "15"), CultureInfo.InvariantCulture);
         bool keys = args.Contains("--idempotency-keys");
         string root = ContextCompiler.Storage.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
         var questions = File.ReadLines(Path.Combine(root, "benchmarks", "questions", "sqlite-docs.dev.jsonl"))
@@ -60,7 +60,7 @@ internal static class TurnLoad
                 var (turns, elapsed, latencies, errors) = await Drive(http, questions, n, seconds, keys);
                 latencies.Sort();
                 Console.WriteLine(FormattableString.Invariant(
-                    $"| {n} | {turns} | {elapsed:F1} | {turns / elapsed:F1} | {Percentile(latencies, 50):F2} | {Percentile(latencies, 95):F2} | {Percentile(latencies, 99):F2} | {latencies[^1]:F2} | {errors} |"));
+                    $"| {n} | {turns} | {elapsed:F1} | {turns / elapsed:F1} | {BenchmarkArgs.Percentile(latencies, 50):F2} | {BenchmarkArgs.Percentile(latencies, 95):F2} | {BenchmarkArgs.Percentile(latencies, 99):F2} | {latencies[^1]:F2} | {errors} |"));
             }
 
             await app.StopAsync();
@@ -125,19 +125,5 @@ internal static class TurnLoad
         }
 
         return request;
-    }
-
-    private static double Percentile(List<double> sorted, double p)
-    {
-        double rank = p / 100 * (sorted.Count - 1);
-        int low = (int)Math.Floor(rank);
-        int high = Math.Min(sorted.Count - 1, low + 1);
-        return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
-    }
-
-    private static string Option(string[] args, string name, string fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 }

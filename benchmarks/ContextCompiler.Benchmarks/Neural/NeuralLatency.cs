@@ -22,9 +22,9 @@ internal static class NeuralLatency
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        string db = Option(args, "--db", "") is { Length: > 0 } path ? path : throw new ArgumentException("--db INDEX is required.");
-        var sizes = Option(args, "--spans", "10000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        double seconds = double.Parse(Option(args, "--seconds", "10"), CultureInfo.InvariantCulture);
+        string db = BenchmarkArgs.Option(args, "--db", "") is { Length: > 0 } path ? path : throw new ArgumentException("--db INDEX is required.");
+        var sizes = BenchmarkArgs.Option(args, "--spans", "10000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        double seconds = double.Parse(BenchmarkArgs.Option(args, "--seconds", "10"), CultureInfo.InvariantCulture);
         var assets = OfflineAssets.Default;
         var model = IndexStore.StoredModel(db) ?? throw new ArgumentException($"{db} holds no index.");
         var sentence = SentenceModel.Named(model.Id);
@@ -94,22 +94,7 @@ internal static class NeuralLatency
 
             int spans = (int)new VectorIndexer(store, prefixed).Status().Total;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {spans:N0} | {P(embed, 50):F2} / {P(embed, 95):F2} | {P(coldTimes, 50):F2} / {P(coldTimes, 95):F2} | {P(warmTimes, 50):F2} / {P(warmTimes, 95):F2} |"));
+                $"| {name} | {spans:N0} | {BenchmarkArgs.Percentile(embed, 50):F2} / {BenchmarkArgs.Percentile(embed, 95):F2} | {BenchmarkArgs.Percentile(coldTimes, 50):F2} / {BenchmarkArgs.Percentile(coldTimes, 95):F2} | {BenchmarkArgs.Percentile(warmTimes, 50):F2} / {BenchmarkArgs.Percentile(warmTimes, 95):F2} |"));
         }
-    }
-
-    private static double P(List<double> values, double percent)
-    {
-        var sorted = values.Order().ToList();
-        double rank = percent / 100 * (sorted.Count - 1);
-        int low = (int)Math.Floor(rank);
-        int high = Math.Min(sorted.Count - 1, low + 1);
-        return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
-    }
-
-    private static string Option(string[] args, string name, string fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 }
