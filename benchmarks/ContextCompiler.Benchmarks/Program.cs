@@ -17,6 +17,12 @@ if (args.Length > 0 && string.Equals(args[0], "neural", StringComparison.Ordinal
     return await ContextCompiler.Benchmarks.Neural.NeuralLatency.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && string.Equals(args[0], "tokenizers", StringComparison.OrdinalIgnoreCase))
+{
+    // The project's BPE against Microsoft.ML.Tokenizers on the default corpus: -- tokenizers [--passes 7]
+    return ContextCompiler.Benchmarks.TokenizerComparison.Run(args[1..]);
+}
+
 if (args.Length > 0 && string.Equals(args[0], "quick", StringComparison.OrdinalIgnoreCase))
 {
     return QuickMeasurements.Run(args[1..]);

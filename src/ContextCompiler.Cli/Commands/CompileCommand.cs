@@ -24,7 +24,7 @@ internal static class CompileCommand
         var jsonl = new Option<bool>("--jsonl") { Description = "With --queries: one WorkingSet JSON per line." };
         var corpus = new Option<string?>("--corpus") { Description = "Only retrieve from this corpus." };
         var prefix = new Option<string?>("--path-prefix") { Description = "Only retrieve from paths starting with this." };
-        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer that counts the budget: o200k_base or cl100k_base.", DefaultValueFactory = _ => "o200k_base" };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "Tokenizer that counts the budget: an encoding (o200k_base, cl100k_base) or a model name (gpt-4o, gpt-4.1, gpt-4, gpt-3.5-turbo, text-embedding-3-small, ...).", DefaultValueFactory = _ => "o200k_base" };
         var set = new Option<string[]>("--set") { Description = $"Override a compiler option: key=value ({string.Join(", ", CompilerOptionsParser.Keys)}).", AllowMultipleArgumentsPerToken = false };
 
         var command = new Command("compile", "Compile a query into a cited working set within a token budget.")

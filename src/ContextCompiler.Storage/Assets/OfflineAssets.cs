@@ -44,9 +44,12 @@ public sealed class OfflineAssets
 
     /// <summary>The tiktoken tokenizer named <paramref name="encoding"/> (o200k_base or cl100k_base).</summary>
     public ITokenizer Tokenizer(string encoding = "o200k_base") =>
-        _tokenizers.TryGetValue(encoding, out var lazy)
+        _tokenizers.TryGetValue(encoding, out var lazy) || _tokenizers.TryGetValue(TokenizerModels.EncodingOf(encoding, this), out lazy)
             ? lazy.Value
             : throw new ArgumentException($"Unknown tokenizer '{encoding}'. Known: {string.Join(", ", _tokenizers.Keys)}.", nameof(encoding));
+
+    /// <summary>The encodings this service counts with itself.</summary>
+    public IReadOnlyCollection<string> Encodings => _tokenizers.Keys;
 
     /// <summary>The default sentence embedder (GloVe with SIF weighting).</summary>
     public GloveSifEmbedder Embedder => _embedder.Value;
