@@ -52,6 +52,38 @@ public sealed class TurnTests(SharedServer server) : IClassFixture<SharedServer>
     }
 
     [Fact]
+    public async Task An_assistant_reply_is_checked_against_the_working_set_of_its_turn_and_replays_with_the_check()
+    {
+        var id = await _client.CreateSession();
+        var turn = await _client.Turn(id, "How do I enable write-ahead logging?", new { contextBudget = 600 });
+        int cited = turn.GetProperty("workingSet").GetProperty("citations").GetArrayLength();
+        Assert.True(cited >= 1);
+        var reply = await _client.PostAsJsonAsync($"/v1/sessions/{id}/messages",
+            new { role = "assistant", content = "Run PRAGMA journal_mode=WAL [1]. It persists across connections [42]. Readers do not block writers." });
+        var check = (await reply.Json()).GetProperty("citationCheck");
+        Assert.Equal([1], check.GetProperty("used").EnumerateArray().Select(n => n.GetInt32()));
+        Assert.Equal([42], check.GetProperty("unknown").EnumerateArray().Select(n => n.GetInt32()));
+        Assert.Equal(cited - 1, check.GetProperty("unused").GetArrayLength());
+        Assert.Equal(3, check.GetProperty("sentences").GetInt32());
+        Assert.Equal(2, check.GetProperty("sentencesWithMarker").GetInt32());
+
+        var replay = await (await _client.GetAsync($"/v1/sessions/{id}/replay")).Json();
+        var stored = replay.GetProperty("turns")[0].GetProperty("assistantMessage").GetProperty("citationCheck");
+        Assert.Equal([42], stored.GetProperty("unknown").EnumerateArray().Select(n => n.GetInt32()));
+    }
+
+    [Fact]
+    public async Task A_system_message_or_a_reply_before_any_turn_has_no_citation_check()
+    {
+        var id = await _client.CreateSession();
+        var early = await (await _client.PostAsJsonAsync($"/v1/sessions/{id}/messages", new { role = "assistant", content = "Hello [1]." })).Json();
+        Assert.False(early.TryGetProperty("citationCheck", out _));
+        await _client.Turn(id, "What is WAL?");
+        var system = await (await _client.PostAsJsonAsync($"/v1/sessions/{id}/messages", new { role = "system", content = "Be brief [1]." })).Json();
+        Assert.False(system.TryGetProperty("citationCheck", out _));
+    }
+
+    [Fact]
     public async Task Health_reports_the_model_and_that_every_span_has_its_vector()
     {
         var health = await (await _client.GetAsync("/health")).Json();

@@ -94,5 +94,9 @@ internal static class Migrations
             ) WITHOUT ROWID;
             CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at);
             """),
+        (4, """
+            -- An assistant message's citation check against the working set of the turn it answers (JSON), stored with it.
+            ALTER TABLE messages ADD COLUMN citation_check TEXT;
+            """),
     ];
 }

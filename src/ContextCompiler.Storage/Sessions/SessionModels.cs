@@ -50,7 +50,14 @@ public sealed record Session(
 
 /// <summary>One stored message. <see cref="Sequence"/> numbers a session's messages 1, 2, 3… without gaps.</summary>
 public sealed record Message(
-    string Id, string Role, string Content, long Sequence, DateTimeOffset CreatedAt, [property: JsonConverter(typeof(VerbatimJsonConverter))] JsonElement? Metadata);
+    string Id, string Role, string Content, long Sequence, DateTimeOffset CreatedAt, [property: JsonConverter(typeof(VerbatimJsonConverter))] JsonElement? Metadata)
+{
+    /// <summary>
+    /// For an assistant message after a turn: its <c>[n]</c> markers checked against that turn's working set (unknown
+    /// markers are citations the working set does not have). Null for other messages.
+    /// </summary>
+    public Core.Cite.CitationCheck? CitationCheck { get; init; }
+}
 
 /// <summary>What a new session starts with.</summary>
 public sealed record NewSession(string? UserId = null, JsonElement? Metadata = null, SessionBudgets? DefaultBudgets = null);

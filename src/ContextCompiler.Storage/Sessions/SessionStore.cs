@@ -19,7 +19,7 @@ internal delegate void AlsoWrite(SqliteConnection connection, SqliteTransaction 
 public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, ITokenizer tokenizer, SessionStoreOptions options, TimeProvider? clock = null)
 {
     private const string SessionColumns = "id, tenant, user_id, status, metadata, budgets, created_at, updated_at, message_count";
-    private const string MessageColumns = "id, role, content, sequence, created_at, metadata";
+    private const string MessageColumns = "id, role, content, sequence, created_at, metadata, citation_check";
 
     // One writer per session in this process, so concurrent turns queue instead of racing for the same sequence number.
     // The UNIQUE (session_id, sequence) constraint still guards against other processes.
@@ -185,7 +185,8 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         await gate.WaitAsync(cancellationToken);
         try
         {
-            return Append(tenant, id, parsed, text, metadata, null, idempotency is null ? null : (c, t, message) => _idempotencyKeys.Save(c, t, tenant, idempotency, message));
+            var check = parsed == MessageRoles.Assistant ? CheckCitations(id, text) : null;
+            return Append(tenant, id, parsed, text, metadata, null, idempotency is null ? null : (c, t, message) => _idempotencyKeys.Save(c, t, tenant, idempotency, message), check);
         }
         finally
         {
@@ -372,17 +373,19 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
     // Writes one message (and a user message's working set, and whatever alsoWrite adds, such as an idempotency key) in
     // one IMMEDIATE transaction: the next sequence number is read under SQLite's write lock, so it is gapless and unique
     // even across processes.
-    private Message Append(string tenant, string id, string role, string content, JsonElement? metadata, RawJson? workingSet, AlsoWrite? alsoWrite)
+    private Message Append(
+        string tenant, string id, string role, string content, JsonElement? metadata, RawJson? workingSet, AlsoWrite? alsoWrite, Core.Cite.CitationCheck? check = null)
     {
         // SQLite allows one writer at a time; queueing writers here is far cheaper than letting them meet SQLITE_BUSY
         // and back off with sleeps, which showed up as hundreds of milliseconds of tail latency under concurrent turns.
         lock (_writeGate)
         {
-            return AppendLocked(tenant, id, role, content, metadata, workingSet, alsoWrite);
+            return AppendLocked(tenant, id, role, content, metadata, workingSet, alsoWrite, check);
         }
     }
 
-    private Message AppendLocked(string tenant, string id, string role, string content, JsonElement? metadata, RawJson? workingSet, AlsoWrite? alsoWrite)
+    private Message AppendLocked(
+        string tenant, string id, string role, string content, JsonElement? metadata, RawJson? workingSet, AlsoWrite? alsoWrite, Core.Cite.CitationCheck? check)
     {
         var now = Now();
         using var lease = store.Rent();
@@ -395,10 +398,11 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
 
         using var next = Command(lease.Connection, transaction, "SELECT COALESCE(MAX(sequence), 0) + 1 FROM messages WHERE session_id = $id", ("$id", id));
         long sequence = Convert.ToInt64(next.ExecuteScalar(), CultureInfo.InvariantCulture);
-        var message = new Message(NewId(), role, content, sequence, now, Clone(metadata));
+        var message = new Message(NewId(), role, content, sequence, now, Clone(metadata)) { CitationCheck = check };
         using var insert = Command(lease.Connection, transaction,
-            $"INSERT INTO messages (id, session_id, sequence, role, content, metadata, created_at) VALUES ($mid, $id, $seq, $role, CAST($content AS TEXT), CAST($metadata AS TEXT), $now)",
-            ("$mid", message.Id), ("$id", id), ("$seq", sequence), ("$role", role), ("$content", ExactText.Bind(content)), ("$metadata", ExactText.Bind(RawText(metadata))), ("$now", Format(now)));
+            $"INSERT INTO messages (id, session_id, sequence, role, content, metadata, created_at, citation_check) VALUES ($mid, $id, $seq, $role, CAST($content AS TEXT), CAST($metadata AS TEXT), $now, $check)",
+            ("$mid", message.Id), ("$id", id), ("$seq", sequence), ("$role", role), ("$content", ExactText.Bind(content)), ("$metadata", ExactText.Bind(RawText(metadata))), ("$now", Format(now)),
+            ("$check", check is null ? null : JsonSerializer.Serialize(check, SessionJson.Options)));
         insert.ExecuteNonQuery();
         if (workingSet is not null)
         {
@@ -412,6 +416,26 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         alsoWrite?.Invoke(lease.Connection, transaction, message);
         transaction.Commit();
         return message;
+    }
+
+    // The reply answers the latest turn: its markers are checked against that turn's stored working set.
+    private Core.Cite.CitationCheck? CheckCitations(string id, string reply)
+    {
+        using var lease = store.Rent();
+        using var select = Command(lease.Connection, null, """
+            SELECT w.json FROM messages m JOIN working_sets w ON w.message_id = m.id
+            WHERE m.session_id = $id AND m.role = 'user' ORDER BY m.sequence DESC LIMIT 1
+            """, ("$id", id));
+        if (select.ExecuteScalar() is not string json)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(json);
+        var numbers = document.RootElement.TryGetProperty("citations", out var citations)
+            ? citations.EnumerateArray().Select(c => c.GetProperty("n").GetInt32()).ToList()
+            : [];
+        return Core.Cite.CitationChecker.Check(reply, numbers);
     }
 
     // The session must exist before it gets a lock, so requests for made-up ids cannot grow the lock table.
@@ -458,7 +482,10 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         };
 
     private static Message ReadMessage(SqliteDataReader r) =>
-        new(r.GetString(0), r.GetString(1), ExactText.Read(r, 2)!, r.GetInt64(3), Parse(r.GetString(4)), Json(r, 5));
+        new(r.GetString(0), r.GetString(1), ExactText.Read(r, 2)!, r.GetInt64(3), Parse(r.GetString(4)), Json(r, 5))
+        {
+            CitationCheck = r.IsDBNull(6) ? null : JsonSerializer.Deserialize<Core.Cite.CitationCheck>(r.GetString(6), SessionJson.Options),
+        };
 
     private static JsonElement? Json(SqliteDataReader r, int ordinal)
     {
