@@ -114,6 +114,21 @@ public sealed class TurnTests(SharedServer server) : IClassFixture<SharedServer>
     }
 
     [Fact]
+    public async Task With_a_total_budget_the_history_takes_what_it_needs_and_the_working_set_gets_the_rest()
+    {
+        var id = await _client.CreateSession();
+        await _client.Turn(id, "How do I enable write-ahead logging?", new { totalBudget = 2000 });
+        await _client.Say(id, "assistant", "Run PRAGMA journal_mode=WAL.");
+        var turn = await _client.Turn(id, "Does it stay on?", new { totalBudget = 2000 });
+        int history = turn.GetProperty("historyTokens").GetInt32();
+        Assert.InRange(history, 1, 499); // far below its share of 500
+        Assert.Equal(history, turn.GetProperty("historyBudget").GetInt32());
+        Assert.Equal(2000 - history, turn.GetProperty("contextBudget").GetInt32());
+        Assert.True(turn.GetProperty("contextTokens").GetInt32() > 1500, "the working set should use what the history left");
+        Assert.True(turn.GetProperty("totalTokens").GetInt32() <= 2000);
+    }
+
+    [Fact]
     public async Task History_keeps_the_newest_whole_messages_that_fit()
     {
         var id = await _client.CreateSession();

@@ -219,6 +219,13 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
             var (contextBudget, historyBudget) = ResolveBudgets(request.Budgets, session.DefaultBudgets);
             var earlier = Messages(tenant, id);
             var history = HistoryBuilder.Build(earlier, historyBudget, tokenizer, request.SkipOversized);
+            if (SplitTotal(request.Budgets, session.DefaultBudgets) is { } total)
+            {
+                // A total split by share: the history takes what it needs up to its share, and what it leaves goes to
+                // the working set, so a short conversation does not waste the budget.
+                historyBudget = history.TokenCount;
+                contextBudget = total - historyBudget;
+            }
 
             // Compile before anything is written: a failed compile must not leave an orphan user message.
             var workingSet = await compiler.CompileAsync(RetrievalRequest(earlier, text, contextBudget, request.Explain), cancellationToken);
@@ -331,6 +338,13 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         }
 
         return (context, history);
+    }
+
+    // The total of a turn whose budgets are a total with neither part given (from the request, else the session); null otherwise.
+    private static int? SplitTotal(SessionBudgets? request, SessionBudgets? sessionDefaults)
+    {
+        var chosen = request is { ContextBudget: not null } or { HistoryBudget: not null } or { TotalBudget: not null } ? request : sessionDefaults;
+        return chosen is { TotalBudget: { } total, ContextBudget: null, HistoryBudget: null } ? total : null;
     }
 
     private void Validate(SessionBudgets? budgets)
