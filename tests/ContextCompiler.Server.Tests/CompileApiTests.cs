@@ -95,4 +95,26 @@ public sealed class CompileApiTests(SharedServer server) : IClassFixture<SharedS
     [Fact]
     public async Task An_unknown_route_is_a_404_problem() =>
         await (await _client.GetAsync("/v1/nothing-here")).AssertProblem(404);
+
+    [Theory]
+    [InlineData("gpt-4", "cl100k_base")]
+    [InlineData("gpt-4o", "o200k_base")]
+    [InlineData("cl100k_base", "cl100k_base")]
+    public async Task A_budget_can_be_counted_in_a_models_tokens(string tokenizer, string encoding)
+    {
+        var response = await _client.PostAsJsonAsync("/v1/compile", new { query = "How do I enable write-ahead logging?", budget = 300, tokenizer });
+        var set = await response.Json();
+        Assert.Equal(encoding, set.GetProperty("manifest").GetProperty("tokenizer").GetString());
+        int tokens = set.GetProperty("tokenCount").GetInt32();
+        Assert.InRange(tokens, 1, 300);
+        Assert.Equal(tokens, ContextCompiler.Storage.Assets.OfflineAssets.Default.Tokenizer(encoding).CountTokens(set.GetProperty("text").GetString()));
+    }
+
+    [Fact]
+    public async Task An_unknown_tokenizer_is_a_400_problem()
+    {
+        var response = await _client.PostAsJsonAsync("/v1/compile", new { query = "wal", budget = 300, tokenizer = "no-such-model-9" });
+        var problem = await response.AssertProblem(400);
+        Assert.Contains("no-such-model-9", problem.GetProperty("detail").GetString());
+    }
 }

@@ -11,6 +11,7 @@ namespace ContextCompiler.Core.Compile;
 /// <see cref="CompilerOptions.ContextWeight"/>, below the query's own weight, so a follow-up that names its subject
 /// only in the conversation still finds it without the conversation outweighing what was just asked.
 /// </param>
+/// <param name="Tokenizer">Count the budget in this encoding or model's tokens (for example <c>gpt-4o</c>); null for the compiler's own.</param>
 public sealed record CompileRequest(
     string Query, int Budget, RetrievalFilter? Filter = null, CompilerOptions? Options = null, bool Explain = false, string? RetrievalQuery = null,
-    string? RetrievalContext = null);
+    string? RetrievalContext = null, string? Tokenizer = null);

@@ -16,14 +16,23 @@ namespace ContextCompiler.Core.Compile;
 /// byte-identical text.
 /// </summary>
 /// <param name="queryEmbedder">Embeds retrieval queries (with the model's query prefix, and usually a cache in front).</param>
+/// <param name="tokenizers">Resolves a request's tokenizer name (an encoding or a model name); null accepts none but the default.</param>
 public sealed class WorkingSetCompiler(
     IEnumerable<ILexicalRetriever> lexical,
     IVectorRetriever vectors,
     ISpanCatalog catalog,
     IEmbeddingGenerator<string, Embedding<float>> queryEmbedder,
     ITokenizer tokenizer,
-    Func<IndexIdentity> index)
+    Func<IndexIdentity> index,
+    Func<string, ITokenizer>? tokenizers = null)
 {
+    /// <summary>The tokenizer named <paramref name="name"/> (an encoding or a model name), or the compiler's own for null.</summary>
+    /// <exception cref="ArgumentException">An unknown name.</exception>
+    public ITokenizer TokenizerFor(string? name) =>
+        string.IsNullOrEmpty(name) || name == tokenizer.Name ? tokenizer
+        : tokenizers is not null ? tokenizers(name)
+        : throw new ArgumentException($"This compiler counts only in {tokenizer.Name}, not '{name}'.");
+
     private readonly Dictionary<string, ILexicalRetriever> _lexical = lexical.ToDictionary(r => r.Name, StringComparer.Ordinal);
 
     /// <summary>Compiles <paramref name="request"/>; an impossible budget gives an empty set with a reason.</summary>
@@ -31,6 +40,7 @@ public sealed class WorkingSetCompiler(
     public async Task<WorkingSet> CompileAsync(CompileRequest request, CancellationToken cancellationToken = default)
     {
         var (options, filter, retrievalQuery) = Validated(request);
+        var counter = TokenizerFor(request.Tokenizer);
         var terms = QueryTerms.Of(retrievalQuery);
         var context = string.IsNullOrWhiteSpace(request.RetrievalContext) ? null : request.RetrievalContext;
         var timings = new List<StageTiming>();
@@ -52,16 +62,16 @@ public sealed class WorkingSetCompiler(
 
         var packed = options.Packing switch
         {
-            "greedy-stop" => BaselinePackers.GreedyStop(tokenizer, selected, request.Budget, dropped),
-            "topk-truncate" => BaselinePackers.TopKThenTruncate(tokenizer, selected, request.Budget, options.TopK, dropped),
-            _ => new BudgetPacker(tokenizer).Pack(selected, request.Budget, options.Order, options.AllowTruncation, options.MinTruncatedTokens, terms, dropped),
+            "greedy-stop" => BaselinePackers.GreedyStop(counter, selected, request.Budget, dropped),
+            "topk-truncate" => BaselinePackers.TopKThenTruncate(counter, selected, request.Budget, options.TopK, dropped),
+            _ => new BudgetPacker(counter).Pack(selected, request.Budget, options.Order, options.AllowTruncation, options.MinTruncatedTokens, terms, dropped),
         };
         Lap("pack");
 
         var citations = packed.Rendered.Select((r, i) => new Citation(
             i + 1, r.Block.Corpus, r.Block.Path, r.Block.StartLine, r.Block.EndLine, Round(r.Block.Score), r.Tokens, r.Block.Truncated)).ToList();
         var identity = index();
-        var manifest = new Manifest(tokenizer.Name, identity.EmbeddingModel, identity.Version, options, Sha256(packed.Text), identity.Vectors);
+        var manifest = new Manifest(counter.Name, identity.EmbeddingModel, identity.Version, options, Sha256(packed.Text), identity.Vectors);
         Lap("render");
 
         var explain = request.Explain ? ExplainOf(string.Join(" OR ", terms), candidates, packed, dropped, timings) : null;

@@ -28,7 +28,7 @@ public static class CompileApi
         }
 
         var options = CompilerOptionsParser.Apply(new CompilerOptions(), OptionAssignments.From(body.Options));
-        var request = new CompileRequest(body.Query ?? string.Empty, budget, new RetrievalFilter(body.Corpus, body.PathPrefix), options, body.Explain ?? false);
+        var request = new CompileRequest(body.Query ?? string.Empty, budget, new RetrievalFilter(body.Corpus, body.PathPrefix), options, body.Explain ?? false, Tokenizer: body.Tokenizer);
         return TypedResults.Ok(await compiler.CompileAsync(request, context.RequestAborted));
     }
 }

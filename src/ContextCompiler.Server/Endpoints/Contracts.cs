@@ -5,7 +5,8 @@ using ContextCompiler.Storage.Sessions;
 namespace ContextCompiler.Server.Endpoints;
 
 /// <summary>POST /v1/compile. <see cref="Options"/> maps compiler option keys (as for <c>--set</c>) to values.</summary>
-public sealed record CompileBody(string? Query, int? Budget, string? Corpus, string? PathPrefix, Dictionary<string, JsonElement>? Options, bool? Explain);
+/// <see cref="Tokenizer"/> counts the budget in an encoding's or a model's tokens (o200k_base, cl100k_base, gpt-4o, gpt-4, …).
+public sealed record CompileBody(string? Query, int? Budget, string? Corpus, string? PathPrefix, Dictionary<string, JsonElement>? Options, bool? Explain, string? Tokenizer = null);
 
 /// <summary>
 /// POST /v1/sessions/{id}/replay/recompile. <see cref="Budget"/> replaces every turn's stored budget; <see cref="Options"/>
@@ -40,7 +41,8 @@ public sealed record CreateSessionBody(
     string? UserId, [property: JsonConverter(typeof(VerbatimJsonConverter))] JsonElement? Metadata, SessionBudgets? DefaultBudgets) : IIdempotentBody;
 
 /// <summary>POST /v1/sessions/{id}/turns. Give context and history budgets, or a total, or neither for the session's defaults.</summary>
-public sealed record TurnBody(string? Message, int? ContextBudget, int? HistoryBudget, int? TotalBudget, bool? Explain, bool? SkipOversized) : IIdempotentBody;
+public sealed record TurnBody(
+    string? Message, int? ContextBudget, int? HistoryBudget, int? TotalBudget, bool? Explain, bool? SkipOversized, string? Tokenizer = null) : IIdempotentBody;
 
 /// <summary>POST /v1/sessions/{id}/messages.</summary>
 public sealed record MessageBody(string? Role, string? Content, [property: JsonConverter(typeof(VerbatimJsonConverter))] JsonElement? Metadata) : IIdempotentBody;

@@ -62,7 +62,7 @@ public static class SessionsApi
     private static async Task<Ok<TurnResponse>> Turn(string id, TurnBody body, SessionStore store, HttpContext context)
     {
         var budgets = new SessionBudgets(body.ContextBudget, body.HistoryBudget, body.TotalBudget);
-        var request = new TurnRequest(body.Message ?? string.Empty, budgets, body.Explain ?? false, body.SkipOversized ?? false);
+        var request = new TurnRequest(body.Message ?? string.Empty, budgets, body.Explain ?? false, body.SkipOversized ?? false, body.Tokenizer);
         var claim = context.ClaimFor<TurnResult>(StatusCodes.Status200OK, TurnResponse.From);
         return TypedResults.Ok(TurnResponse.From(await store.TakeTurnAsync(Tenant(context), id, request, claim, context.RequestAborted)));
     }

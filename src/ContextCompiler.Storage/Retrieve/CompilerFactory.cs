@@ -23,6 +23,7 @@ public static class CompilerFactory
             {
                 var snapshot = snapshots.Current();
                 return store.Identity() with { Vectors = new VectorCoverage(snapshot.Keys.Length, snapshot.VectorCount) };
-            });
+            },
+            name => assets.Tokenizer(name));
     }
 }

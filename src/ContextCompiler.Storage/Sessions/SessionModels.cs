@@ -80,7 +80,8 @@ public sealed record HistoryWindow(IReadOnlyList<Message> Messages, string Text,
 
 /// <summary>A turn's input.</summary>
 /// <param name="SkipOversized">Keep older messages past a newer one that alone does not fit.</param>
-public sealed record TurnRequest(string Message, SessionBudgets? Budgets = null, bool Explain = false, bool SkipOversized = false);
+/// <param name="Tokenizer">Count both budgets in this encoding or model's tokens (for example <c>gpt-4o</c>); null for the service's.</param>
+public sealed record TurnRequest(string Message, SessionBudgets? Budgets = null, bool Explain = false, bool SkipOversized = false, string? Tokenizer = null);
 
 /// <summary>
 /// A stored turn. <see cref="WorkingSet"/> is the serialized working set exactly as stored, so a reply and a

@@ -48,7 +48,8 @@ public sealed class SessionRecompiler(SessionStore sessions, WorkingSetCompiler 
             var options = CompilerOptionsParser.Apply(stored.Manifest.Config, overrides);
             int budget = request.Budget ?? stored.Budget;
             var fresh = await compiler.CompileAsync(
-                new CompileRequest(stored.Query, budget, Options: options, RetrievalQuery: stored.RetrievalQuery, RetrievalContext: stored.RetrievalContext), cancellationToken);
+                new CompileRequest(stored.Query, budget, Options: options, RetrievalQuery: stored.RetrievalQuery, RetrievalContext: stored.RetrievalContext,
+                    Tokenizer: stored.Manifest.Tokenizer), cancellationToken);
             turns.Add(RecompiledTurn.From(user.Sequence, user.Id, stored.Query, stored.Budget, budget, stored.Citations.Count, fresh.Citations.Count,
                 WorkingSetDiff.Compare(stored, fresh)));
         }

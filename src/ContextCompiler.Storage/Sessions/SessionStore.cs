@@ -218,7 +218,8 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
 
             var (contextBudget, historyBudget) = ResolveBudgets(request.Budgets, session.DefaultBudgets);
             var earlier = Messages(tenant, id);
-            var history = HistoryBuilder.Build(earlier, historyBudget, tokenizer, request.SkipOversized);
+            var counter = request.Tokenizer is null ? tokenizer : compiler.TokenizerFor(request.Tokenizer);
+            var history = HistoryBuilder.Build(earlier, historyBudget, counter, request.SkipOversized);
             if (SplitTotal(request.Budgets, session.DefaultBudgets) is { } total)
             {
                 // A total split by share: the history takes what it needs up to its share, and what it leaves goes to
@@ -228,7 +229,7 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
             }
 
             // Compile before anything is written: a failed compile must not leave an orphan user message.
-            var workingSet = await compiler.CompileAsync(RetrievalRequest(earlier, text, contextBudget, request.Explain), cancellationToken);
+            var workingSet = await compiler.CompileAsync(RetrievalRequest(earlier, text, contextBudget, request.Explain) with { Tokenizer = request.Tokenizer }, cancellationToken);
             var json = new RawJson(JsonSerializer.Serialize(workingSet, SessionJson.Options));
             TurnResult Result(Message message) => new(message, json, workingSet.TokenCount, history, contextBudget, historyBudget);
             var stored = Append(tenant, id, MessageRoles.User, text, null, json,
