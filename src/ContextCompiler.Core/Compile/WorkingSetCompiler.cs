@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using ContextCompiler.Core.Embedding;
 using ContextCompiler.Core.Fuse;
 using ContextCompiler.Core.Pack;
 using ContextCompiler.Core.Retrieve;
@@ -39,10 +40,9 @@ public sealed class WorkingSetCompiler(
     /// <exception cref="ArgumentException">The query is blank, the budget below 1, or an option invalid.</exception>
     public async Task<WorkingSet> CompileAsync(CompileRequest request, CancellationToken cancellationToken = default)
     {
-        var (options, filter, retrievalQuery) = Validated(request);
+        var (options, filter, retrievalQuery, context) = Validated(request);
         var counter = TokenizerFor(request.Tokenizer);
         var terms = QueryTerms.Of(retrievalQuery);
-        var context = string.IsNullOrWhiteSpace(request.RetrievalContext) ? null : request.RetrievalContext;
         var timings = new List<StageTiming>();
         var clock = Stopwatch.StartNew();
 
@@ -92,11 +92,11 @@ public sealed class WorkingSetCompiler(
     /// <exception cref="ArgumentException">The query is blank, the budget below 1, or an option invalid.</exception>
     public Task<IReadOnlyList<FusedCandidate>> RetrieveAsync(CompileRequest request, CancellationToken cancellationToken = default)
     {
-        var (options, filter, retrievalQuery) = Validated(request);
-        return FuseAsync(options, filter, retrievalQuery, string.IsNullOrWhiteSpace(request.RetrievalContext) ? null : request.RetrievalContext, _ => { }, cancellationToken);
+        var (options, filter, retrievalQuery, context) = Validated(request);
+        return FuseAsync(options, filter, retrievalQuery, context, _ => { }, cancellationToken);
     }
 
-    private static (CompilerOptions Options, RetrievalFilter Filter, string RetrievalQuery) Validated(CompileRequest request)
+    private static (CompilerOptions Options, RetrievalFilter Filter, string RetrievalQuery, string? Context) Validated(CompileRequest request)
     {
         if (string.IsNullOrWhiteSpace(request.Query))
         {
@@ -111,7 +111,8 @@ public sealed class WorkingSetCompiler(
         var options = request.Options ?? new CompilerOptions();
         options.Validate();
         string retrievalQuery = string.IsNullOrWhiteSpace(request.RetrievalQuery) ? request.Query : request.RetrievalQuery;
-        return (options, request.Filter ?? new RetrievalFilter(), retrievalQuery);
+        string? context = string.IsNullOrWhiteSpace(request.RetrievalContext) ? null : request.RetrievalContext;
+        return (options, request.Filter ?? new RetrievalFilter(), retrievalQuery, context);
     }
 
     // Retrieve (BM25 unless the vector weight is 1, vectors unless it is 0) → fuse; lap names each stage's timing.
@@ -152,21 +153,7 @@ public sealed class WorkingSetCompiler(
             vector[i] += (float)weight * around[i];
         }
 
-        double squares = 0;
-        foreach (float x in vector)
-        {
-            squares += x * x;
-        }
-
-        if (squares > 0)
-        {
-            float scale = (float)(1 / Math.Sqrt(squares));
-            for (int i = 0; i < vector.Length; i++)
-            {
-                vector[i] *= scale;
-            }
-        }
-
+        VectorMath.Normalize(vector);
         return vector;
     }
 

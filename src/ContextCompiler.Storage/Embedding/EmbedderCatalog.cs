@@ -34,10 +34,16 @@ public sealed class EmbedderCatalog(OfflineAssets assets, string? cachePath = nu
 
     /// <summary>The identity (id and dimensions) of <paramref name="modelId"/> without loading it.</summary>
     /// <exception cref="ArgumentException">An unknown model id.</exception>
-    public EmbeddingModel Describe(string modelId) =>
-        string.Equals(modelId, GloveSifEmbedder.ModelId, StringComparison.OrdinalIgnoreCase)
-            ? new EmbeddingModel(GloveSifEmbedder.ModelId, assets.Embedder.Dimensions)
-            : SentenceModel.Named(modelId) is var model ? new EmbeddingModel(model.Id, model.Dimensions) : throw new ArgumentException(modelId);
+    public EmbeddingModel Describe(string modelId)
+    {
+        if (string.Equals(modelId, GloveSifEmbedder.ModelId, StringComparison.OrdinalIgnoreCase))
+        {
+            return new EmbeddingModel(GloveSifEmbedder.ModelId, assets.Embedder.Dimensions);
+        }
+
+        var model = SentenceModel.Named(modelId);
+        return new EmbeddingModel(model.Id, model.Dimensions);
+    }
 
     /// <summary>
     /// Opens (creating if needed) the index at <paramref name="path"/>: with <paramref name="modelId"/> when given (an index

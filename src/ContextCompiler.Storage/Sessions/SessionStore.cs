@@ -314,7 +314,7 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
     {
         Validate(request);
         Validate(sessionDefaults);
-        var chosen = request is { ContextBudget: not null } or { HistoryBudget: not null } or { TotalBudget: not null } ? request : sessionDefaults;
+        var chosen = Chosen(request, sessionDefaults);
         double share = request?.ContextShare ?? sessionDefaults?.ContextShare ?? Options.DefaultContextShare;
         if (chosen?.TotalBudget is not { } total)
         {
@@ -342,11 +342,12 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
     }
 
     // The total of a turn whose budgets are a total with neither part given (from the request, else the session); null otherwise.
-    private static int? SplitTotal(SessionBudgets? request, SessionBudgets? sessionDefaults)
-    {
-        var chosen = request is { ContextBudget: not null } or { HistoryBudget: not null } or { TotalBudget: not null } ? request : sessionDefaults;
-        return chosen is { TotalBudget: { } total, ContextBudget: null, HistoryBudget: null } ? total : null;
-    }
+    private static int? SplitTotal(SessionBudgets? request, SessionBudgets? sessionDefaults) =>
+        Chosen(request, sessionDefaults) is { TotalBudget: { } total, ContextBudget: null, HistoryBudget: null } ? total : null;
+
+    // The request's budgets when it names any, else the session's defaults.
+    private static SessionBudgets? Chosen(SessionBudgets? request, SessionBudgets? sessionDefaults) =>
+        request is { ContextBudget: not null } or { HistoryBudget: not null } or { TotalBudget: not null } ? request : sessionDefaults;
 
     private void Validate(SessionBudgets? budgets)
     {
