@@ -1,15 +1,15 @@
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Storage;
 
 namespace ContextCompiler.Server;
 
-/// <summary>Settings of the HTTP service, bound from the <c>ContextCompiler</c> configuration section.</summary>
-public sealed class ServerOptions
+/// <summary>
+/// Settings of the HTTP service, bound from the <c>ContextCompiler</c> configuration section: the engine's own
+/// (<see cref="ContextCompilerOptions"/>: database, embedding model, sessions under <c>ContextCompiler:Sessions</c>) and the server's.
+/// </summary>
+public sealed class ServerOptions : ContextCompilerOptions
 {
     /// <summary>The configuration section these options are read from.</summary>
     public const string Section = "ContextCompiler";
-
-    /// <summary>The SQLite file holding the index and the sessions (default data/contextcompiler.db).</summary>
-    public string DatabasePath { get; set; } = "data/contextcompiler.db";
 
     /// <summary>Folder ingested at start when the index is empty; by default corpora/sqlite-docs beside ContextCompiler.sln.</summary>
     public string? CorpusPath { get; set; }
@@ -17,26 +17,11 @@ public sealed class ServerOptions
     /// <summary>Ingest <see cref="CorpusPath"/> at start when the index has no artifacts (default true).</summary>
     public bool IngestOnStart { get; set; } = true;
 
-    /// <summary>
-    /// The embedding model of the index (see <c>EmbedderCatalog.Known</c>). Unset: the model the index was built with, or
-    /// the default for a new index. Set to another model than the index's, the server refuses to start and says so.
-    /// </summary>
-    public string? EmbeddingModel { get; set; }
-
-    /// <summary>The file caching passage embeddings by (model, text hash); default <c>embedding-cache.db</c> beside the database.</summary>
-    public string? EmbeddingCachePath { get; set; }
-
     /// <summary>API key → tenant. Empty means no authentication and a single tenant, "default".</summary>
     public Dictionary<string, string> ApiKeys { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Largest accepted request body in bytes (default 1 MiB).</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
-
-    /// <summary>
-    /// Budgets, limits and retrieval-query forming of sessions (configuration section <c>ContextCompiler:Sessions</c>);
-    /// <see cref="SessionStoreOptions.MaxBudget"/> also bounds stateless compiles.
-    /// </summary>
-    public SessionStoreOptions Sessions { get; set; } = new();
 
     /// <summary>How long an <c>Idempotency-Key</c> is remembered, with the response it answered (default 24 hours).</summary>
     public TimeSpan IdempotencyKeyLifetime { get; set; } = TimeSpan.FromHours(24);

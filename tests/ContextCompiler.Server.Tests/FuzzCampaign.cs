@@ -53,6 +53,7 @@ public sealed class FuzzCampaign : IAsyncLifetime
     private WebApplicationFactory<ServerProgram>? _app;
     private HttpClient _client = null!;
     private SessionStore _store = null!;
+    private TurnService _turns = null!;
     private IndexStore _index = null!;
     private readonly Dictionary<FuzzTarget, string> _ids = [];
 
@@ -83,6 +84,7 @@ public sealed class FuzzCampaign : IAsyncLifetime
         _app = _factory.WithWebHostBuilder(b => b.UseSetting("ContextCompiler:ApiKeys:" + WitnessKey, WitnessTenant));
         _client = _app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
         _store = _app.Services.GetRequiredService<SessionStore>();
+        _turns = _app.Services.GetRequiredService<TurnService>();
         _index = _app.Services.GetRequiredService<IndexStore>();
 
         string witness = await CreateWitnessAsync();
@@ -248,7 +250,7 @@ public sealed class FuzzCampaign : IAsyncLifetime
 
             using var metadata = JsonDocument.Parse("{\"scratch\":true}");
             var session = _store.Create(tenant, new NewSession(Metadata: metadata.RootElement));
-            await _store.TakeTurnAsync(tenant, session.Id, new TurnRequest("How do I enable WAL mode?", new SessionBudgets(ContextBudget: 300, HistoryBudget: 100)));
+            await _turns.TakeTurnAsync(tenant, session.Id, new TurnRequest("How do I enable WAL mode?", new SessionBudgets(ContextBudget: 300, HistoryBudget: 100)));
             await _store.AddMessageAsync(tenant, session.Id, MessageRoles.Assistant, "Use PRAGMA journal_mode=WAL.", null);
             if (status == SessionStatus.Closed)
             {

@@ -87,7 +87,7 @@ public sealed class RoundTripTests(RoundTripServer server) : IClassFixture<Round
             AssertSame(text.Value, written.Content, "the returned message");
             AssertSame(text.Value, store.Messages(Tenant, session.Id).Single().Content, "Messages");
             AssertSame(text.Value, store.Replay(Tenant, session.Id).Turns.Single().AssistantMessage?.Content, "Replay");
-            AssertSame(text.Value, Reopened().Messages(Tenant, session.Id).Single().Content, "Messages after reopening the database");
+            AssertSame(text.Value, Reopened(s => s.Messages(Tenant, session.Id)).Single().Content, "Messages after reopening the database");
         });
     }
 
@@ -98,11 +98,11 @@ public sealed class RoundTripTests(RoundTripServer server) : IClassFixture<Round
         Check(FewCases, Texts(valid: false), text =>
         {
             var session = store.Create(Tenant, new NewSession());
-            var turn = Run(() => store.TakeTurnAsync(Tenant, session.Id, new TurnRequest(text.Value, new SessionBudgets(ContextBudget: 50, HistoryBudget: 50))));
+            var turn = Run(() => Turns().TakeTurnAsync(Tenant, session.Id, new TurnRequest(text.Value, new SessionBudgets(ContextBudget: 50, HistoryBudget: 50))));
             AssertSame(text.Value, turn.UserMessage.Content, "the returned turn");
             AssertSame(text.Value, store.Messages(Tenant, session.Id).Single().Content, "Messages");
             AssertSame(text.Value, store.Replay(Tenant, session.Id).Turns.Single().UserMessage?.Content, "Replay");
-            AssertSame(text.Value, Reopened().Replay(Tenant, session.Id).Turns.Single().UserMessage?.Content, "Replay after reopening the database");
+            AssertSame(text.Value, Reopened(s => s.Replay(Tenant, session.Id)).Turns.Single().UserMessage?.Content, "Replay after reopening the database");
         });
     }
 
@@ -116,7 +116,7 @@ public sealed class RoundTripTests(RoundTripServer server) : IClassFixture<Round
             AssertSame(text.Value, session.UserId, "the created session");
             AssertSame(text.Value, store.Get(Tenant, session.Id).UserId, "Get");
             AssertSame(text.Value, store.Replay(Tenant, session.Id).Session.UserId, "Replay");
-            AssertSame(text.Value, Reopened().Get(Tenant, session.Id).UserId, "Get after reopening the database");
+            AssertSame(text.Value, Reopened(s => s.Get(Tenant, session.Id)).UserId, "Get after reopening the database");
         });
     }
 
@@ -321,18 +321,15 @@ public sealed class RoundTripTests(RoundTripServer server) : IClassFixture<Round
 
     private static void Check<T>(Config config, Arbitrary<T> arbitrary, Action<T> property) => FsCheck.Check.One(config, Prop.ForAll(arbitrary, property));
 
-    private SessionStore Store()
-    {
-        var services = server.App.Services;
-        return new SessionStore(services.GetRequiredService<IndexStore>(), services.GetRequiredService<WorkingSetCompiler>(), Tokenizer, new SessionStoreOptions());
-    }
+    private SessionStore Store() => server.App.Services.GetRequiredService<SessionStore>();
 
-    // A new index over the same file, with connections of its own, as after a restart.
-    private SessionStore Reopened()
+    private TurnService Turns() => server.App.Services.GetRequiredService<TurnService>();
+
+    // A new engine over the same file, with connections of its own, as after a restart.
+    private T Reopened<T>(Func<SessionStore, T> read)
     {
-        var services = server.App.Services;
-        var index = IndexStore.Open(server.DatabasePath, OfflineAssets.Default.Vec0Path, services.GetRequiredService<IndexStore>().Model);
-        return new SessionStore(index, services.GetRequiredService<WorkingSetCompiler>(), Tokenizer, new SessionStoreOptions());
+        using var engine = ServerFactory.Engine(server.DatabasePath);
+        return read(engine.GetRequiredService<SessionStore>());
     }
 
     private HttpClient Client()

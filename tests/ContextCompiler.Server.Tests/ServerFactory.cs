@@ -1,6 +1,9 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using ContextCompiler.Server;
+using ContextCompiler.Storage;
+using ContextCompiler.Storage.Sessions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Mvc.Testing.Handlers;
@@ -74,6 +77,16 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
 
     /// <summary>The published OpenAPI document as a response checker.</summary>
     public Task<OpenApiContract> Contract() => _contract.Value;
+
+    /// <summary>
+    /// A second engine over the database at <paramref name="path"/>, with connections of its own (as after a restart),
+    /// wired by the same composition root as the server. The caller disposes it.
+    /// </summary>
+    public static ServiceProvider Engine(string path, SessionStoreOptions? sessions = null, TimeProvider? clock = null) =>
+        new ServiceCollection()
+            .AddSingleton(clock ?? TimeProvider.System)
+            .AddContextCompiler(new ContextCompilerOptions { DatabasePath = path, EmbeddingCachePath = SharedEmbeddingCache, Sessions = sessions ?? new() })
+            .BuildServiceProvider();
 
     /// <summary>The passage-embedding cache shared by the test servers of this machine.</summary>
     public static string SharedEmbeddingCache { get; } = Path.Combine(Path.GetTempPath(), "contextc-test-embedding-cache.db");

@@ -70,15 +70,16 @@ public sealed class SessionStoreTests(SharedServer server) : IClassFixture<Share
     [InlineData(1, 0.75, 1, 0)]
     public void A_total_budget_is_split_and_never_exceeded(int total, double share, int context, int history)
     {
-        var store = NewStore(TimeProvider.System);
-        Assert.Equal((context, history), store.ResolveBudgets(new SessionBudgets(TotalBudget: total, ContextShare: share), null));
+        var resolved = new BudgetResolver(new SessionStoreOptions()).Resolve(new SessionBudgets(TotalBudget: total, ContextShare: share), null);
+        Assert.Equal((context, history), (resolved.Context, resolved.History));
     }
 
     [Fact]
     public void Retention_deletes_only_sessions_idle_longer_than_the_limit()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow.AddDays(-40));
-        var store = NewStore(clock, retentionDays: 30);
+        using var engine = ServerFactory.Engine(server.Factory.DatabasePath, new SessionStoreOptions { RetentionDays = 30 }, clock);
+        var store = engine.GetRequiredService<SessionStore>();
         var old = store.Create("retention", new NewSession("old-user"));
         clock.Now = DateTimeOffset.UtcNow;
         var fresh = store.Create("retention", new NewSession("fresh-user"));
@@ -86,13 +87,6 @@ public sealed class SessionStoreTests(SharedServer server) : IClassFixture<Share
         Assert.True(store.PurgeIdle() >= 1);
         Assert.Throws<SessionNotFoundException>(() => store.Get("retention", old.Id));
         Assert.Equal(fresh.Id, store.Get("retention", fresh.Id).Id);
-    }
-
-    private SessionStore NewStore(TimeProvider clock, int? retentionDays = null)
-    {
-        var services = server.Factory.Services;
-        return new SessionStore(services.GetRequiredService<IndexStore>(), services.GetRequiredService<WorkingSetCompiler>(), Tokenizer,
-            new SessionStoreOptions { RetentionDays = retentionDays }, clock);
     }
 
     private sealed class ManualClock(DateTimeOffset now) : TimeProvider

@@ -3,9 +3,9 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using ContextCompiler.Storage.Assets;
 using ContextCompiler.Storage.Embedding;
-using ContextCompiler.Storage.Retrieve;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ContextCompiler.Cli.Commands;
 
@@ -36,19 +36,27 @@ internal static class CliShared
     };
 
     /// <summary>
+    /// The engine over <paramref name="database"/>, wired by the same composition root as the server and the evaluation
+    /// runner. <paramref name="model"/> chooses the model of a new index (an existing index keeps its own). Passage
+    /// embeddings are cached beside the database, or in the file <c>CONTEXTC_EMBEDDING_CACHE</c> names.
+    /// </summary>
+    public static ServiceProvider Services(string database, string? model = null) =>
+        new ServiceCollection()
+            .AddContextCompiler(new ContextCompilerOptions
+            {
+                DatabasePath = database,
+                EmbeddingModel = model,
+                EmbeddingCachePath = Environment.GetEnvironmentVariable("CONTEXTC_EMBEDDING_CACHE"),
+            })
+            .BuildServiceProvider();
+
+    /// <summary>
     /// The embedding models, with passage embeddings cached in <c>embedding-cache.db</c> beside <paramref name="database"/>
     /// (or in the file <c>CONTEXTC_EMBEDDING_CACHE</c> names, which evaluations share too).
     /// </summary>
     public static EmbedderCatalog Catalog(string database) =>
         new(OfflineAssets.Default, Environment.GetEnvironmentVariable("CONTEXTC_EMBEDDING_CACHE")
             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(database)) ?? ".", "embedding-cache.db"));
-
-    /// <summary>Opens the index (creating it when absent) with <paramref name="model"/>, or the model it was built with.</summary>
-    public static IndexStore OpenStore(EmbedderCatalog catalog, string path, string? model = null) => catalog.Open(path, model);
-
-    /// <summary>A compiler over <paramref name="store"/> with its own model's query embedder.</summary>
-    public static Core.Compile.WorkingSetCompiler Compiler(EmbedderCatalog catalog, IndexStore store, string tokenizer = "o200k_base") =>
-        CompilerFactory.Create(store, catalog.For(store.Model.Id).Queries, OfflineAssets.Default, tokenizer);
 
     /// <summary>Runs a command body, turning expected failures into a message on stderr and exit code 1.</summary>
     public static async Task<int> Run(Func<Task<int>> body)

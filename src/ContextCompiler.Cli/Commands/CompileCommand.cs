@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Retrieve;
 using ContextCompiler.Storage.Assets;
@@ -41,8 +42,10 @@ internal static class CompileCommand
 
             var options = CompilerOptionsParser.Apply(new CompilerOptions(), result.GetValue(set) ?? []);
             var filter = new RetrievalFilter(result.GetValue(corpus), result.GetValue(prefix));
-            using var catalog = CliShared.Catalog(path);
-            var compiler = CliShared.Compiler(catalog, CliShared.OpenStore(catalog, path), result.GetValue(tokenizer)!);
+            using var services = CliShared.Services(path);
+            var compiler = services.GetRequiredService<WorkingSetCompiler>();
+            // Resolved before any query runs, so an unknown name fails at once.
+            string counter = compiler.TokenizerFor(result.GetValue(tokenizer)).Name;
             int tokens = result.GetValue(budget);
             bool withExplain = result.GetValue(explain);
 
@@ -58,7 +61,7 @@ internal static class CompileCommand
                 {
                     if (!string.IsNullOrWhiteSpace(line))
                     {
-                        var set1 = await compiler.CompileAsync(new CompileRequest(line.Trim(), tokens, filter, options, withExplain), cancellation);
+                        var set1 = await compiler.CompileAsync(new CompileRequest(line.Trim(), tokens, filter, options, withExplain, Tokenizer: counter), cancellation);
                         await output.WriteLineAsync(JsonSerializer.Serialize(set1, CliShared.Json));
                     }
                 }
@@ -72,7 +75,7 @@ internal static class CompileCommand
                 throw new ArgumentException("Give a QUERY, or --queries FILE --jsonl.");
             }
 
-            var workingSet = await compiler.CompileAsync(new CompileRequest(text, tokens, filter, options, withExplain), cancellation);
+            var workingSet = await compiler.CompileAsync(new CompileRequest(text, tokens, filter, options, withExplain, Tokenizer: counter), cancellation);
             if (result.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(workingSet, CliShared.Json));

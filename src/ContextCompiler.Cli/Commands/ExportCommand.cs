@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using ContextCompiler.Storage.Index;
 
 namespace ContextCompiler.Cli.Commands;
@@ -19,8 +20,8 @@ internal static class ExportCommand
                 throw new FileNotFoundException($"No index at {path}; run 'contextc ingest' first.");
             }
 
-            using var catalog = CliShared.Catalog(path);
-            var reader = new IndexReader(CliShared.OpenStore(catalog, path));
+            using var services = CliShared.Services(path);
+            var reader = new IndexReader(services.GetRequiredService<IndexStore>());
             await using var output = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false, NewLine = "\n" };
             foreach (var span in reader.ExportSpans())
             {

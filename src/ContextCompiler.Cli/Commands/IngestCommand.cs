@@ -1,7 +1,11 @@
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using ContextCompiler.Core.Ingest;
 using ContextCompiler.Storage.Assets;
+using ContextCompiler.Core.Tokenization;
+using ContextCompiler.Storage.Embedding;
+using ContextCompiler.Storage.Index;
 using ContextCompiler.Storage.Ingest;
 using Spectre.Console;
 
@@ -36,9 +40,9 @@ internal static class IngestCommand
                 Chunking = new ChunkingOptions { MaxTokens = result.GetValue(maxTokens), OverlapTokens = result.GetValue(overlap) },
             };
             options.Chunking.Validate();
-            using var catalog = CliShared.Catalog(result.GetValue(db)!);
-            var store = CliShared.OpenStore(catalog, result.GetValue(db)!, result.GetValue(model));
-            var ingestor = new CorpusIngestor(store, OfflineAssets.Default.Tokenizer(), catalog.For(store.Model.Id).Passages);
+            using var services = CliShared.Services(result.GetValue(db)!, result.GetValue(model));
+            var store = services.GetRequiredService<IndexStore>();
+            var ingestor = new CorpusIngestor(store, services.GetRequiredService<ITokenizer>(), services.GetRequiredService<IndexEmbedder>().Passages);
             var roots = result.GetValue(paths)!;
             bool asJson = result.GetValue(json);
 

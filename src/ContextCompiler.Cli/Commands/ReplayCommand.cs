@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Evaluate;
 using ContextCompiler.Storage.Assets;
@@ -50,14 +51,15 @@ internal static class ReplayCommand
                     throw new ArgumentException("--budget and --set apply to --recompile only.");
                 }
 
-                var (sessions, compiler) = Open(path);
+                using var services = SessionsCommand.Open(path);
+                var sessions = services.GetRequiredService<SessionStore>();
                 if (!result.GetValue(recompile))
                 {
                     SessionsCommand.PrintReplay(sessions.Replay(result.GetValue(tenant)!, result.GetValue(id)!), result.GetValue(json), output);
                     return 0;
                 }
 
-                var report = await new SessionRecompiler(sessions, compiler).RecompileAsync(result.GetValue(tenant)!, result.GetValue(id)!, new RecompileRequest(tokens, overrides));
+                var report = await services.GetRequiredService<SessionRecompiler>().RecompileAsync(result.GetValue(tenant)!, result.GetValue(id)!, new RecompileRequest(tokens, overrides));
                 if (result.GetValue(json))
                 {
                     output.WriteLine(JsonSerializer.Serialize(report, SessionJson.Options));
@@ -99,19 +101,6 @@ internal static class ReplayCommand
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    private static (SessionStore Sessions, WorkingSetCompiler Compiler) Open(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"No database at {path}; run 'contextc serve' or 'contextc ingest' first.");
-        }
-
-        var catalog = CliShared.Catalog(path);
-        var store = CliShared.OpenStore(catalog, path);
-        var compiler = CliShared.Compiler(catalog, store);
-        return (new SessionStore(store, compiler, OfflineAssets.Default.Tokenizer(), new SessionStoreOptions()), compiler);
-    }
 
     // Expected failures (a missing session or database, a bad option) are a message and exit code 1, not a stack trace.
     private static async Task<int> Run(TextWriter error, Func<Task<int>> body)

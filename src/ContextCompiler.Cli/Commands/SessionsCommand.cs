@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
-using ContextCompiler.Storage.Assets;
-using ContextCompiler.Storage.Retrieve;
 using ContextCompiler.Storage.Sessions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ContextCompiler.Cli.Commands;
 
@@ -31,7 +30,8 @@ internal static class SessionsCommand
         var command = new Command("list", "List sessions, most recently updated first.") { db, json, tenant, user, status, limit };
         command.SetAction(result => Run(() =>
         {
-            var page = OpenSessions(result.GetValue(db)!).List(result.GetValue(tenant)!,
+            using var services = Open(result.GetValue(db)!);
+            var page = services.GetRequiredService<SessionStore>().List(result.GetValue(tenant)!,
                 new SessionQuery(result.GetValue(user), result.GetValue(status), OrderBy: "updatedAt", Limit: result.GetValue(limit)));
             if (result.GetValue(json))
             {
@@ -59,7 +59,8 @@ internal static class SessionsCommand
         var command = new Command("show", "Show a session and its messages.") { id, db, json, tenant };
         command.SetAction(result => Run(() =>
         {
-            var sessions = OpenSessions(result.GetValue(db)!);
+            using var services = Open(result.GetValue(db)!);
+            var sessions = services.GetRequiredService<SessionStore>();
             var session = sessions.Get(result.GetValue(tenant)!, result.GetValue(id)!);
             var messages = sessions.Messages(session.Tenant, session.Id);
             if (result.GetValue(json))
@@ -88,7 +89,8 @@ internal static class SessionsCommand
         var command = new Command("replay", "Replay a session turn by turn with each stored working set.") { id, db, json, tenant };
         command.SetAction(result => Run(() =>
         {
-            var replay = OpenSessions(result.GetValue(db)!).Replay(result.GetValue(tenant)!, result.GetValue(id)!);
+            using var services = Open(result.GetValue(db)!);
+            var replay = services.GetRequiredService<SessionStore>().Replay(result.GetValue(tenant)!, result.GetValue(id)!);
             PrintReplay(replay, result.GetValue(json), Console.Out);
             return Task.FromResult(0);
         }));
@@ -140,16 +142,15 @@ internal static class SessionsCommand
         }
     });
 
-    private static SessionStore OpenSessions(string path)
+    /// <summary>The engine over an existing database; the caller disposes it.</summary>
+    internal static ServiceProvider Open(string path)
     {
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"No database at {path}; run 'contextc serve' or 'contextc ingest' first.");
         }
 
-        var catalog = CliShared.Catalog(path);
-        var store = CliShared.OpenStore(catalog, path);
-        // Reading needs no compile, but the store is one type for reads and writes; the model loads only when a query is embedded.
-        return new SessionStore(store, CliShared.Compiler(catalog, store), OfflineAssets.Default.Tokenizer(), new SessionStoreOptions());
+        // Reading needs no compile; the embedding model loads only when a query is embedded.
+        return CliShared.Services(path);
     }
 }

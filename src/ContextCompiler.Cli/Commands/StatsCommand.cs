@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using ContextCompiler.Storage.Index;
 
 namespace ContextCompiler.Cli.Commands;
@@ -20,8 +21,8 @@ internal static class StatsCommand
                 throw new FileNotFoundException($"No index at {path}; run 'contextc ingest' first.");
             }
 
-            using var catalog = CliShared.Catalog(path);
-            var stats = new IndexReader(CliShared.OpenStore(catalog, path)).Stats();
+            using var services = CliShared.Services(path);
+            var stats = new IndexReader(services.GetRequiredService<IndexStore>()).Stats();
             if (result.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(stats, CliShared.Json));

@@ -19,12 +19,12 @@ public static class CompileApi
     }
 
     // Validation failures throw ArgumentException; ProblemMapping turns them into 400 problem details.
-    private static async Task<Ok<WorkingSet>> Compile(CompileBody body, WorkingSetCompiler compiler, SessionStore sessions, HttpContext context)
+    private static async Task<Ok<WorkingSet>> Compile(CompileBody body, WorkingSetCompiler compiler, SessionStoreOptions limits, HttpContext context)
     {
         int budget = body.Budget ?? throw new ArgumentException("budget is required.");
-        if (budget < 1 || budget > sessions.Options.MaxBudget)
+        if (budget < 1 || budget > limits.MaxBudget)
         {
-            throw new ArgumentException($"budget must be between 1 and {sessions.Options.MaxBudget}, not {budget}.");
+            throw new ArgumentException($"budget must be between 1 and {limits.MaxBudget}, not {budget}.");
         }
 
         var options = CompilerOptionsParser.Apply(new CompilerOptions(), OptionAssignments.From(body.Options));

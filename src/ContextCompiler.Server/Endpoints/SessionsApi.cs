@@ -6,7 +6,7 @@ namespace ContextCompiler.Server.Endpoints;
 
 /// <summary>
 /// Sessions, turns, messages, history and replay. Handlers return only their success result: every failure is an
-/// exception from <see cref="SessionStore"/> that <see cref="ProblemMapping"/> maps to a problem response in one place.
+/// exception from <see cref="SessionStore"/> or <see cref="TurnService"/> that <see cref="ProblemMapping"/> maps to a problem response in one place.
 /// </summary>
 public static class SessionsApi
 {
@@ -59,12 +59,12 @@ public static class SessionsApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<TurnResponse>> Turn(string id, TurnBody body, SessionStore store, HttpContext context)
+    private static async Task<Ok<TurnResponse>> Turn(string id, TurnBody body, TurnService turns, HttpContext context)
     {
         var budgets = new SessionBudgets(body.ContextBudget, body.HistoryBudget, body.TotalBudget);
         var request = new TurnRequest(body.Message ?? string.Empty, budgets, body.Explain ?? false, body.SkipOversized ?? false, body.Tokenizer);
         var claim = context.ClaimFor<TurnResult>(StatusCodes.Status200OK, TurnResponse.From);
-        return TypedResults.Ok(TurnResponse.From(await store.TakeTurnAsync(Tenant(context), id, request, claim, context.RequestAborted)));
+        return TypedResults.Ok(TurnResponse.From(await turns.TakeTurnAsync(Tenant(context), id, request, claim, context.RequestAborted)));
     }
 
     private static async Task<Created<Message>> AddMessage(string id, MessageBody body, SessionStore store, HttpContext context)

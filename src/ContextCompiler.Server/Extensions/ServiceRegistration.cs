@@ -1,10 +1,4 @@
-using ContextCompiler.Core.Compile;
-using ContextCompiler.Core.Embedding;
-using ContextCompiler.Core.Tokenization;
-using ContextCompiler.Storage.Assets;
-using ContextCompiler.Storage.Embedding;
-using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Retrieve;
+using ContextCompiler.Storage;
 using ContextCompiler.Storage.Sessions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features;
@@ -40,31 +34,8 @@ public static class ServiceRegistration
         services.AddTenantRateLimiting();
         services.AddOpenApi(o => o.AddSchemaTransformer<OpenApiSchemaRules>());
 
-        services.AddSingleton(_ => OfflineAssets.Default);
-        services.AddSingleton(sp =>
-        {
-            var o = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
-            var cache = o.EmbeddingCachePath ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(o.DatabasePath)) ?? ".", "embedding-cache.db");
-            return new EmbedderCatalog(sp.GetRequiredService<OfflineAssets>(), cache);
-        });
-        services.AddSingleton(sp =>
-        {
-            var o = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
-            return sp.GetRequiredService<EmbedderCatalog>().Open(o.DatabasePath, o.EmbeddingModel);
-        });
-        services.AddSingleton(sp => sp.GetRequiredService<EmbedderCatalog>().For(sp.GetRequiredService<IndexStore>().Model.Id));
-        services.AddSingleton<ITokenizer>(sp => sp.GetRequiredService<OfflineAssets>().Tokenizer());
-        services.AddSingleton<WorkingSetCompiler>(sp =>
-            CompilerFactory.Create(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<IndexEmbedder>().Queries, sp.GetRequiredService<OfflineAssets>()));
-        services.AddSingleton(sp => new VectorIndexer(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<IndexEmbedder>().Passages));
-        services.AddSingleton(sp =>
-        {
-            var o = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
-            return new SessionStore(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<WorkingSetCompiler>(), sp.GetRequiredService<ITokenizer>(), o.Sessions);
-        });
-        services.AddSingleton(sp => new IdempotencyKeys(sp.GetRequiredService<IndexStore>()));
+        services.AddContextCompiler(sp => sp.GetRequiredService<IOptions<ServerOptions>>().Value);
         services.AddSingleton<Endpoints.KeyedLocks>();
-        services.AddSingleton(sp => new SessionRecompiler(sp.GetRequiredService<SessionStore>(), sp.GetRequiredService<WorkingSetCompiler>()));
         services.AddHostedService<StartupTasks>();
         // After StartupTasks, which has indexed the text by then: vectors fill in while the service already answers.
         services.AddSingleton<VectorFiller>();

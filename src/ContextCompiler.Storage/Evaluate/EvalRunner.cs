@@ -10,6 +10,8 @@ using ContextCompiler.Storage.Index;
 using ContextCompiler.Storage.Ingest;
 using ContextCompiler.Storage.Retrieve;
 using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Core.Tokenization;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ContextCompiler.Storage.Evaluate;
 
@@ -53,7 +55,7 @@ public sealed record EvalOutcome(EvalReport Report, IReadOnlyDictionary<string, 
 /// <summary>
 /// Runs an evaluation in a fresh temporary index: ingests the set's documents (or the dialogs' corpus folder), then for
 /// each strategy ranks documents per query and compiles a working set per query and budget; dialogs are replayed as
-/// sessions through <see cref="SessionStore.TakeTurnAsync"/>. The temporary folder is deleted afterwards.
+/// sessions through <see cref="TurnService.TakeTurnAsync"/>. The temporary folder is deleted afterwards.
 /// </summary>
 public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
 {
@@ -68,8 +70,7 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
             throw new ArgumentException("Give at least one budget, each at least 1 token.");
         }
 
-        var embedder = embedders.For(settings.EmbeddingModel);
-        using var workspace = new Workspace(assets, embedder);
+        using var workspace = new Workspace(assets, embedders, settings.EmbeddingModel);
         return dataset switch
         {
             RetrievalDataset retrieval => await RunRetrievalAsync(workspace, retrieval, settings, progress, cancellationToken),
@@ -86,7 +87,7 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
         var queries = EvalSampling.Spread(dataset.Queries, settings.Limit);
         var qrels = queries.ToDictionary(q => q.Id, q => q.Judgements, StringComparer.Ordinal);
         var ingest = workspace.Ingest(dataset.Name, dataset.Documents, settings.Chunking, progress, cancellationToken);
-        var compiler = CompilerFactory.Create(workspace.Store, workspace.Embedder.Queries, assets);
+        var compiler = workspace.Compiler;
         var filter = new RetrievalFilter(Corpus: dataset.Name);
         var lines = dataset.Format == "squad"
             ? dataset.Documents.ToDictionary(d => d.Path, d => SourceLoader.Normalize(d.Content).Split('\n'), StringComparer.Ordinal)
@@ -202,21 +203,22 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
             ingest = workspace.Ingestor.Ingest([folder], new IngestOptions { Chunking = settings.Chunking }, Forward(progress), cancellationToken);
         }
 
-        var compiler = CompilerFactory.Create(workspace.Store, workspace.Embedder.Queries, assets);
-        var tokenizer = assets.Tokenizer();
         int turns = dialogs.Sum(d => d.Turns.Count);
         var counter = new Counter(progress, "evaluate", strategies.Count * settings.Budgets.Count * turns);
         var reports = new List<StrategyReport>();
         var positions = new List<string>();
         foreach (var strategy in strategies)
         {
-            var sessions = new SessionStore(workspace.Store, compiler, tokenizer, new SessionStoreOptions
+            // Each strategy forms its retrieval queries its own way: an engine of its own over the same index.
+            using var engine = workspace.Engine(new SessionStoreOptions
             {
                 RetrievalUserMessages = strategy.RetrievalUserMessages,
                 RetrievalAssistantMessages = strategy.RetrievalAssistantMessages,
                 WeightRetrievalContext = strategy.WeightContext,
                 CompilerOptions = turnOptions,
             });
+            var sessions = engine.GetRequiredService<SessionStore>();
+            var turnService = engine.GetRequiredService<TurnService>();
             var budgets = new List<BudgetReport>();
             foreach (int budget in settings.Budgets)
             {
@@ -233,7 +235,7 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
                         var turn = dialog.Turns[position - 1];
                         cancellationToken.ThrowIfCancellationRequested();
                         var clock = Stopwatch.StartNew();
-                        var result = await sessions.TakeTurnAsync(Tenant, session.Id, new TurnRequest(turn.Message, new SessionBudgets(budget, settings.HistoryBudget)), cancellationToken: cancellationToken);
+                        var result = await turnService.TakeTurnAsync(Tenant, session.Id, new TurnRequest(turn.Message, new SessionBudgets(budget, settings.HistoryBudget)), cancellationToken: cancellationToken);
                         latency.Add(clock.Elapsed.TotalMilliseconds);
                         var (cited, citations, tokens) = Cited(result.WorkingSet);
                         double hit = turn.Relevant.Any(cited.Contains) ? 1 : 0;
@@ -265,7 +267,7 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
 
         var notes = new List<string>
         {
-            $"Each dialog is replayed as a new session through SessionStore.TakeTurnAsync, one user message per turn, with contextBudget = the budget and historyBudget = {settings.HistoryBudget}; "
+            $"Each dialog is replayed as a new session through TurnService.TakeTurnAsync, one user message per turn, with contextBudget = the budget and historyBudget = {settings.HistoryBudget}; "
                 + "after each turn the set's assistant reply, when it has one, is stored as the assistant message.",
             "Answer recall (the evidence recall column): fraction of turns whose working set cites at least one page labelled relevant for the turn.",
             "Turns compile with the default compiler options; latency is the whole turn (history, compile, store).",
@@ -349,23 +351,38 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
     }
 
     /// <summary>A fresh index in a temporary folder, deleted on dispose.</summary>
+    // A temporary index wired by the same composition root as the server and the CLI, sharing the caller's assets and
+    // embedding models (and so their caches).
     private sealed class Workspace : IDisposable
     {
         private readonly string _root;
+        private readonly OfflineAssets _assets;
+        private readonly EmbedderCatalog _embedders;
+        private readonly string _model;
+        private readonly ServiceProvider _engine;
 
-        public Workspace(OfflineAssets assets, IndexEmbedder embedder)
+        public Workspace(OfflineAssets assets, EmbedderCatalog embedders, string model)
         {
             _root = Directory.CreateTempSubdirectory("contextc-eval-").FullName;
-            Embedder = embedder;
-            Store = IndexStore.Open(Path.Combine(_root, "eval.db"), assets.Vec0Path, embedder.Model);
-            Ingestor = new CorpusIngestor(Store, assets.Tokenizer(), embedder.Passages);
+            (_assets, _embedders, _model) = (assets, embedders, model);
+            _engine = Engine(new SessionStoreOptions());
+            Store = _engine.GetRequiredService<IndexStore>();
+            Ingestor = new CorpusIngestor(Store, _engine.GetRequiredService<ITokenizer>(), _engine.GetRequiredService<IndexEmbedder>().Passages);
         }
-
-        public IndexEmbedder Embedder { get; }
 
         public IndexStore Store { get; }
 
         public CorpusIngestor Ingestor { get; }
+
+        public WorkingSetCompiler Compiler => _engine.GetRequiredService<WorkingSetCompiler>();
+
+        /// <summary>An engine over the workspace's index whose sessions follow <paramref name="sessions"/>.</summary>
+        public ServiceProvider Engine(SessionStoreOptions sessions) =>
+            new ServiceCollection()
+                .AddSingleton(_assets)
+                .AddSingleton(_embedders)
+                .AddContextCompiler(new ContextCompilerOptions { DatabasePath = Path.Combine(_root, "eval.db"), EmbeddingModel = _model, Sessions = sessions })
+                .BuildServiceProvider();
 
         public IngestReport Ingest(
             string corpus, IReadOnlyList<EvalDocument> documents, ChunkingOptions chunking, IProgress<EvalProgress>? progress, CancellationToken cancellationToken) =>
@@ -374,6 +391,7 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
 
         public void Dispose()
         {
+            _engine.Dispose();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             try
             {

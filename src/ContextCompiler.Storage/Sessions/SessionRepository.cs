@@ -1,0 +1,312 @@
+using System.Globalization;
+using System.Text.Json;
+using ContextCompiler.Core.Cite;
+using ContextCompiler.Storage.Index;
+using Microsoft.Data.Sqlite;
+
+namespace ContextCompiler.Storage.Sessions;
+
+/// <summary>A further write that must commit, or roll back, with the row just written (such as an idempotency key).</summary>
+internal delegate void AlsoWrite<in T>(SqliteConnection connection, SqliteTransaction transaction, T written);
+
+/// <summary>A message about to be stored; the repository gives it its id, sequence number and time.</summary>
+/// <param name="WorkingSet">A user message's serialized working set, stored with it.</param>
+/// <param name="CitationCheck">An assistant reply's check against the turn it answers.</param>
+internal sealed record MessageDraft(string Role, string Content, JsonElement? Metadata, RawJson? WorkingSet = null, CitationCheck? CitationCheck = null);
+
+/// <summary>
+/// The SQL of sessions, messages and working sets, and the mapping of their rows. Every read and write is scoped to a
+/// tenant: another tenant's session is not found. Knows nothing of budgets, compiling or locks.
+/// </summary>
+public sealed class SessionRepository(IndexStore store, TimeProvider? clock = null)
+{
+    private const string SessionColumns = "id, tenant, user_id, status, metadata, budgets, created_at, updated_at, message_count";
+    private const string MessageColumns = "id, role, content, sequence, created_at, metadata, citation_check";
+
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    // SQLite allows one writer at a time; queueing this process's writers here is far cheaper than letting them meet
+    // SQLITE_BUSY and back off with sleeps, which showed up as hundreds of milliseconds of tail latency under concurrent turns.
+    private readonly Lock _writeGate = new();
+
+    /// <summary>The current time as the repository stamps rows.</summary>
+    public DateTimeOffset Now() => _clock.GetUtcNow();
+
+    /// <summary>Inserts <paramref name="session"/> unless its user already has <paramref name="maxOpenPerUser"/> open sessions.</summary>
+    /// <exception cref="SessionCapacityException">The user is at the limit; nothing was written.</exception>
+    internal void Insert(Session session, JsonElement? metadata, int? maxOpenPerUser, AlsoWrite<Session>? alsoWrite)
+    {
+        lock (_writeGate)
+        {
+            using var lease = store.Rent();
+            using var transaction = lease.Connection.BeginTransaction(deferred: false);
+            if (maxOpenPerUser is { } max && session.UserId is { } user)
+            {
+                using var count = Command(lease.Connection, transaction,
+                    "SELECT COUNT(*) FROM sessions WHERE tenant = $tenant AND user_id = CAST($user AS TEXT) AND status = 'open'",
+                    ("$tenant", session.Tenant), ("$user", ExactText.Bind(user)));
+                if (Convert.ToInt32(count.ExecuteScalar(), CultureInfo.InvariantCulture) >= max)
+                {
+                    throw new SessionCapacityException($"User '{user}' already has {max} open sessions; close one first.");
+                }
+            }
+
+            using var insert = Command(lease.Connection, transaction,
+                $"INSERT INTO sessions ({SessionColumns}) VALUES ($id, $tenant, CAST($user AS TEXT), 'open', CAST($metadata AS TEXT), $budgets, $now, $now, 0)",
+                ("$id", session.Id), ("$tenant", session.Tenant), ("$user", ExactText.Bind(session.UserId)), ("$metadata", ExactText.Bind(RawText(metadata))),
+                ("$budgets", session.DefaultBudgets is null ? null : JsonSerializer.Serialize(session.DefaultBudgets, SessionJson.Options)),
+                ("$now", Timestamps.Format(session.CreatedAt)));
+            insert.ExecuteNonQuery();
+            alsoWrite?.Invoke(lease.Connection, transaction, session);
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>The session, or null when <paramref name="tenant"/> has none with this id.</summary>
+    public Session? Find(string tenant, string id)
+    {
+        using var lease = store.Rent();
+        return Find(lease.Connection, null, tenant, id);
+    }
+
+    /// <summary>The session.</summary>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public Session Get(string tenant, string id) => Find(tenant, id) ?? throw new SessionNotFoundException(id);
+
+    /// <summary>A filtered, ordered page of the tenant's sessions and the number matching in all.</summary>
+    /// <exception cref="ArgumentException">An unknown order, direction or status, or a bad page.</exception>
+    public SessionPage List(string tenant, SessionQuery query)
+    {
+        // Only these fixed column names ever reach the SQL text; the caller's value merely selects one.
+        string column = (query.OrderBy ?? "createdAt") switch
+        {
+            "createdAt" => "created_at",
+            "updatedAt" => "updated_at",
+            "messageCount" => "message_count",
+            var other => throw new ArgumentException($"orderBy must be createdAt, updatedAt or messageCount, not '{other}'."),
+        };
+        string direction = (query.Direction ?? "desc").ToLowerInvariant() switch
+        {
+            "asc" => "ASC",
+            "desc" => "DESC",
+            _ => throw new ArgumentException($"direction must be asc or desc, not '{query.Direction}'."),
+        };
+        if (query.Status is not (null or SessionStatus.Open or SessionStatus.Closed))
+        {
+            throw new ArgumentException($"status must be open or closed, not '{query.Status}'.");
+        }
+
+        int limit = query.Limit ?? 50;
+        int offset = query.Offset ?? 0;
+        if (limit is < 1 or > 500 || offset < 0)
+        {
+            throw new ArgumentException("limit must be between 1 and 500 and offset at least 0.");
+        }
+
+        const string where = """
+            WHERE tenant = $tenant AND ($user IS NULL OR user_id = CAST($user AS TEXT)) AND ($status IS NULL OR status = $status)
+              AND ($ca IS NULL OR created_at >= $ca) AND ($cb IS NULL OR created_at < $cb)
+              AND ($ua IS NULL OR updated_at >= $ua) AND ($ub IS NULL OR updated_at < $ub)
+            """;
+        (string, object?)[] parameters =
+        [
+            ("$tenant", tenant), ("$user", ExactText.Bind(string.IsNullOrEmpty(query.UserId) ? null : query.UserId)), ("$status", query.Status),
+            ("$ca", FormatOrNull(query.CreatedAfter)), ("$cb", FormatOrNull(query.CreatedBefore)),
+            ("$ua", FormatOrNull(query.UpdatedAfter)), ("$ub", FormatOrNull(query.UpdatedBefore)),
+        ];
+        using var lease = store.Rent();
+        using var count = Command(lease.Connection, null, $"SELECT COUNT(*) FROM sessions {where}", parameters);
+        int total = Convert.ToInt32(count.ExecuteScalar(), CultureInfo.InvariantCulture);
+        using var select = Command(lease.Connection, null,
+            $"SELECT {SessionColumns} FROM sessions {where} ORDER BY {column} {direction}, id {direction} LIMIT $limit OFFSET $offset",
+            [.. parameters, ("$limit", limit), ("$offset", offset)]);
+        var items = new List<Session>();
+        using var reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            items.Add(ReadSession(reader));
+        }
+
+        return new SessionPage(items, total);
+    }
+
+    /// <summary>Marks the session closed (a closed one is left as it is) and returns it.</summary>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public Session Close(string tenant, string id)
+    {
+        using var lease = store.Rent();
+        using var update = Command(lease.Connection, null,
+            "UPDATE sessions SET status = 'closed', updated_at = $now WHERE tenant = $tenant AND id = $id AND status = 'open'",
+            ("$now", Timestamps.Format(Now())), ("$tenant", tenant), ("$id", id));
+        update.ExecuteNonQuery();
+        return Find(lease.Connection, null, tenant, id) ?? throw new SessionNotFoundException(id);
+    }
+
+    /// <summary>Deletes the session with its messages and working sets; false when the tenant has no such session.</summary>
+    public bool Delete(string tenant, string id)
+    {
+        using var lease = store.Rent();
+        using var delete = Command(lease.Connection, null, "DELETE FROM sessions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", id));
+        return delete.ExecuteNonQuery() > 0;
+    }
+
+    /// <summary>The session's messages in order.</summary>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public IReadOnlyList<Message> Messages(string tenant, string id)
+    {
+        using var lease = store.Rent();
+        _ = Find(lease.Connection, null, tenant, id) ?? throw new SessionNotFoundException(id);
+        using var select = Command(lease.Connection, null, $"SELECT {MessageColumns} FROM messages WHERE session_id = $id ORDER BY sequence", ("$id", id));
+        var messages = new List<Message>();
+        using var reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            messages.Add(ReadMessage(reader));
+        }
+
+        return messages;
+    }
+
+    /// <summary>The working set stored with each user message of the session, by message id, exactly as stored.</summary>
+    public IReadOnlyDictionary<string, RawJson> WorkingSets(string sessionId)
+    {
+        using var lease = store.Rent();
+        using var select = Command(lease.Connection, null,
+            "SELECT w.message_id, w.json FROM working_sets w JOIN messages m ON m.id = w.message_id WHERE m.session_id = $id", ("$id", sessionId));
+        var workingSets = new Dictionary<string, RawJson>(StringComparer.Ordinal);
+        using var reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            workingSets[reader.GetString(0)] = new RawJson(reader.GetString(1));
+        }
+
+        return workingSets;
+    }
+
+    /// <summary>The working set of the session's latest user turn, or null before its first turn.</summary>
+    public RawJson? LatestWorkingSet(string sessionId)
+    {
+        using var lease = store.Rent();
+        using var select = Command(lease.Connection, null, """
+            SELECT w.json FROM messages m JOIN working_sets w ON w.message_id = m.id
+            WHERE m.session_id = $id AND m.role = 'user' ORDER BY m.sequence DESC LIMIT 1
+            """, ("$id", sessionId));
+        return select.ExecuteScalar() is string json ? new RawJson(json) : null;
+    }
+
+    /// <summary>
+    /// Appends one message (with its working set, and whatever <paramref name="alsoWrite"/> adds) in one IMMEDIATE
+    /// transaction: the next sequence number is read under SQLite's write lock, so it is gapless and unique even across processes.
+    /// </summary>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    /// <exception cref="SessionConflictException">The session is closed.</exception>
+    internal Message Append(string tenant, string id, MessageDraft draft, AlsoWrite<Message>? alsoWrite)
+    {
+        lock (_writeGate)
+        {
+            var now = Now();
+            using var lease = store.Rent();
+            using var transaction = lease.Connection.BeginTransaction(deferred: false);
+            var session = Find(lease.Connection, transaction, tenant, id) ?? throw new SessionNotFoundException(id);
+            if (session.Status != SessionStatus.Open)
+            {
+                throw new SessionConflictException($"Session '{id}' is closed.");
+            }
+
+            using var next = Command(lease.Connection, transaction, "SELECT COALESCE(MAX(sequence), 0) + 1 FROM messages WHERE session_id = $id", ("$id", id));
+            long sequence = Convert.ToInt64(next.ExecuteScalar(), CultureInfo.InvariantCulture);
+            var message = new Message(NewId(), draft.Role, draft.Content, sequence, now, Clone(draft.Metadata)) { CitationCheck = draft.CitationCheck };
+            using var insert = Command(lease.Connection, transaction, """
+                INSERT INTO messages (id, session_id, sequence, role, content, metadata, created_at, citation_check)
+                VALUES ($mid, $id, $seq, $role, CAST($content AS TEXT), CAST($metadata AS TEXT), $now, $check)
+                """,
+                ("$mid", message.Id), ("$id", id), ("$seq", sequence), ("$role", draft.Role), ("$content", ExactText.Bind(draft.Content)),
+                ("$metadata", ExactText.Bind(RawText(draft.Metadata))), ("$now", Timestamps.Format(now)),
+                ("$check", draft.CitationCheck is null ? null : JsonSerializer.Serialize(draft.CitationCheck, SessionJson.Options)));
+            insert.ExecuteNonQuery();
+            if (draft.WorkingSet is { } workingSet)
+            {
+                using var ws = Command(lease.Connection, transaction, "INSERT INTO working_sets (message_id, json) VALUES ($mid, $json)", ("$mid", message.Id), ("$json", workingSet.Json));
+                ws.ExecuteNonQuery();
+            }
+
+            using var touch = Command(lease.Connection, transaction,
+                "UPDATE sessions SET message_count = message_count + 1, updated_at = $now WHERE id = $id", ("$now", Timestamps.Format(now)), ("$id", id));
+            touch.ExecuteNonQuery();
+            alsoWrite?.Invoke(lease.Connection, transaction, message);
+            transaction.Commit();
+            return message;
+        }
+    }
+
+    /// <summary>Deletes sessions of every tenant last updated before <paramref name="cutoff"/>; returns how many.</summary>
+    public int DeleteUpdatedBefore(DateTimeOffset cutoff)
+    {
+        using var lease = store.Rent();
+        using var delete = Command(lease.Connection, null, "DELETE FROM sessions WHERE updated_at < $cutoff", ("$cutoff", Timestamps.Format(cutoff)));
+        return delete.ExecuteNonQuery();
+    }
+
+    /// <summary>A new session or message id: 32 hex digits, ordered by creation time.</summary>
+    public static string NewId() => Guid.CreateVersion7().ToString("N");
+
+    private static Session? Find(SqliteConnection connection, SqliteTransaction? transaction, string tenant, string id)
+    {
+        if (!IsId(id))
+        {
+            // Ids are ours (32 hex digits); anything else cannot exist, and need not reach SQLite's text binding.
+            return null;
+        }
+
+        using var select = Command(connection, transaction, $"SELECT {SessionColumns} FROM sessions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", id));
+        using var reader = select.ExecuteReader();
+        return reader.Read() ? ReadSession(reader) : null;
+    }
+
+    private static Session ReadSession(SqliteDataReader r) =>
+        new(r.GetString(0), ExactText.Read(r, 2), r.GetString(3), Json(r, 4),
+            r.IsDBNull(5) ? null : JsonSerializer.Deserialize<SessionBudgets>(r.GetString(5), SessionJson.Options),
+            Timestamps.Parse(r.GetString(6)), Timestamps.Parse(r.GetString(7)), r.GetInt32(8))
+        {
+            Tenant = r.GetString(1),
+        };
+
+    private static Message ReadMessage(SqliteDataReader r) =>
+        new(r.GetString(0), r.GetString(1), ExactText.Read(r, 2)!, r.GetInt64(3), Timestamps.Parse(r.GetString(4)), Json(r, 5))
+        {
+            CitationCheck = r.IsDBNull(6) ? null : JsonSerializer.Deserialize<CitationCheck>(r.GetString(6), SessionJson.Options),
+        };
+
+    private static JsonElement? Json(SqliteDataReader r, int ordinal)
+    {
+        if (r.IsDBNull(ordinal))
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(ExactText.Read(r, ordinal)!);
+        return document.RootElement.Clone();
+    }
+
+    private static JsonElement? Clone(JsonElement? element) => element is { ValueKind: not JsonValueKind.Undefined } e ? e.Clone() : null;
+
+    // The caller's JSON exactly as it was sent (GetRawText keeps escapes such as a lone "\ud800" that a re-serialization would reject).
+    private static string? RawText(JsonElement? element) => element is { ValueKind: not JsonValueKind.Undefined } e ? e.GetRawText() : null;
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+
+    private static string? FormatOrNull(DateTimeOffset? time) => time is { } t ? Timestamps.Format(t) : null;
+
+    private static bool IsId(string id) => id.Length == 32 && id.AsSpan().IndexOfAnyExcept("0123456789abcdef") < 0;
+}

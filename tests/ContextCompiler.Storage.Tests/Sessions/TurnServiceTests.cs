@@ -1,0 +1,113 @@
+using System.Text.Json;
+using ContextCompiler.Storage.Sessions;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ContextCompiler.Storage.Tests.Sessions;
+
+/// <summary>The engine as the composition root wires it for the CLI and the evaluation runner, over a real index file.</summary>
+public sealed class TurnServiceTests : IDisposable
+{
+    private readonly TempIndex _index = new();
+
+    [Fact]
+    public async Task The_composition_root_takes_a_turn_stores_a_cited_reply_and_replays_the_triple()
+    {
+        await Ingest();
+        using var engine = Engine(new SessionStoreOptions());
+        var sessions = engine.GetRequiredService<SessionStore>();
+        var turns = engine.GetRequiredService<TurnService>();
+
+        var session = sessions.Create("t", new NewSession("u"));
+        var turn = await turns.TakeTurnAsync("t", session.Id, new TurnRequest("How do I turn on write-ahead logging?", new SessionBudgets(200, 100)));
+        using var workingSet = JsonDocument.Parse(turn.WorkingSet.Json);
+        int cited = workingSet.RootElement.GetProperty("citations").GetArrayLength();
+        Assert.True(cited > 0);
+        Assert.Contains("wal.md", turn.WorkingSet.Json, StringComparison.Ordinal);
+        Assert.InRange(turn.ContextTokens, 1, 200);
+
+        var reply = await sessions.AddMessageAsync("t", session.Id, MessageRoles.Assistant, "Set the journal mode [1]. Also [42].", null);
+        Assert.Equal([1], reply.CitationCheck!.Used);
+        Assert.Equal([42], reply.CitationCheck.Unknown);
+
+        var replay = sessions.Replay("t", session.Id).Turns.Single();
+        Assert.Equal(turn.WorkingSet.Json, replay.WorkingSet!.Json);
+        Assert.Equal(reply.Id, replay.AssistantMessage!.Id);
+    }
+
+    [Fact]
+    public async Task A_split_total_gives_the_working_set_what_the_history_leaves()
+    {
+        await Ingest();
+        using var engine = Engine(new SessionStoreOptions());
+        var sessions = engine.GetRequiredService<SessionStore>();
+        var turns = engine.GetRequiredService<TurnService>();
+        var session = sessions.Create("t", new NewSession());
+        await turns.TakeTurnAsync("t", session.Id, new TurnRequest("What is WAL?", new SessionBudgets(TotalBudget: 400)));
+        await sessions.AddMessageAsync("t", session.Id, MessageRoles.Assistant, "Write-ahead logging.", null);
+
+        var turn = await turns.TakeTurnAsync("t", session.Id, new TurnRequest("Does it stay on?", new SessionBudgets(TotalBudget: 400)));
+
+        Assert.InRange(turn.History.TokenCount, 1, 99);
+        Assert.Equal(turn.History.TokenCount, turn.HistoryBudget);
+        Assert.Equal(400 - turn.History.TokenCount, turn.ContextBudget);
+    }
+
+    [Fact]
+    public async Task A_failed_compile_stores_nothing()
+    {
+        await Ingest();
+        using var engine = Engine(new SessionStoreOptions());
+        var sessions = engine.GetRequiredService<SessionStore>();
+        var session = sessions.Create("t", new NewSession());
+
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            engine.GetRequiredService<TurnService>().TakeTurnAsync("t", session.Id, new TurnRequest("wal", Tokenizer: "no-such-model")));
+
+        Assert.Empty(sessions.Messages("t", session.Id));
+    }
+
+    [Theory]
+    [InlineData(null, null, 1000, 750, 250, 1000)]
+    [InlineData(300, null, 1000, 300, 700, null)]
+    [InlineData(null, 100, 1000, 900, 100, null)]
+    [InlineData(200, 100, null, 200, 100, null)]
+    public void Budgets_resolve_from_parts_or_a_split_total(int? context, int? history, int? total, int expectContext, int expectHistory, int? expectSplit)
+    {
+        var budgets = new BudgetResolver(new SessionStoreOptions()).Resolve(new SessionBudgets(context, history, total), null);
+
+        Assert.Equal(new TurnBudgets(expectContext, expectHistory, expectSplit), budgets);
+        // Only a split total hands the history's leftover to the working set.
+        var after = budgets.AfterHistory(40);
+        Assert.Equal(expectSplit is null ? budgets : new TurnBudgets(960, 40, 1000), after);
+    }
+
+    [Fact]
+    public void Session_defaults_apply_only_when_the_request_names_no_budget()
+    {
+        var resolver = new BudgetResolver(new SessionStoreOptions());
+        var defaults = new SessionBudgets(ContextBudget: 111, HistoryBudget: 22);
+
+        Assert.Equal(new TurnBudgets(111, 22), resolver.Resolve(null, defaults));
+        Assert.Equal(new TurnBudgets(300, 500), resolver.Resolve(new SessionBudgets(ContextBudget: 300), defaults));
+        Assert.Throws<ArgumentException>(() => resolver.Resolve(new SessionBudgets(ContextBudget: 900, HistoryBudget: 200, TotalBudget: 1000), null));
+    }
+
+    public void Dispose() => _index.Dispose();
+
+    private ServiceProvider Engine(SessionStoreOptions sessions) =>
+        new ServiceCollection()
+            .AddSingleton(TempIndex.Embedders)
+            .AddContextCompiler(new ContextCompilerOptions { DatabasePath = _index.DatabasePath, Sessions = sessions })
+            .BuildServiceProvider();
+
+    private async Task Ingest()
+    {
+        var corpus = Storage.Assets.RepositoryLayout.DefaultCorpus() ?? throw new InvalidOperationException("corpora/sqlite-docs is missing");
+        foreach (var file in new[] { "wal.md", "pragma.md", "lang_transaction.md" })
+        {
+            _index.Write(file, File.ReadAllText(Path.Combine(corpus, file)));
+        }
+
+        await _index.IngestAsync();
+    }
+}
