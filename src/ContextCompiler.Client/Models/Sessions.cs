@@ -25,6 +25,8 @@ public sealed record CreateSessionRequest(string? UserId = null, JsonElement? Me
 }
 
 /// <summary>A conversation with its message count. <see cref="Status"/> is "open" or "closed".</summary>
+/// <param name="Metadata">The caller's JSON as stored. Record equality compares a <see cref="JsonElement"/> by the document
+/// it came from, so compare two sessions' metadata with <see cref="JsonElement.DeepEquals"/>.</param>
 public sealed record Session(
     string Id, string? UserId, string Status, JsonElement? Metadata, SessionBudgets? DefaultBudgets,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int MessageCount);
