@@ -8,7 +8,7 @@ public sealed class ContextCompilerClientOptions
     /// <summary>The service's root, such as <c>https://contextc.example/</c>; a path in it is kept (routes are resolved relative to it).</summary>
     public Uri? BaseAddress { get; set; }
 
-    /// <summary>The tenant's API key, sent as <c>X-Api-Key</c>.</summary>
+    /// <summary>The tenant's API key, sent as <c>X-Api-Key</c>; null for a service that has no keys configured.</summary>
     public string? ApiKey { get; set; }
 
     /// <summary>

@@ -31,14 +31,17 @@ public static class ContextCompilerServiceCollectionExtensions
         services.AddOptions<ContextCompilerClientOptions>()
             .Configure(configure)
             .Validate(o => o.BaseAddress is { IsAbsoluteUri: true }, "ContextCompilerClientOptions.BaseAddress must be an absolute URI.")
-            .Validate(o => !string.IsNullOrWhiteSpace(o.ApiKey), "ContextCompilerClientOptions.ApiKey is required.")
             .ValidateOnStart();
 
         var builder = services.AddHttpClient<IContextCompilerClient, ContextCompilerClient>((provider, http) =>
         {
             var options = provider.GetRequiredService<IOptions<ContextCompilerClientOptions>>().Value;
             http.BaseAddress = WithTrailingSlash(options.BaseAddress!);
-            http.DefaultRequestHeaders.Add(ApiKeyHeader, options.ApiKey);
+            if (!string.IsNullOrEmpty(options.ApiKey))
+            {
+                http.DefaultRequestHeaders.Add(ApiKeyHeader, options.ApiKey);
+            }
+
             // The pipeline's total timeout bounds a call, retries included; HttpClient's own 100 s would cut a longer one short.
             http.Timeout = Timeout.InfiniteTimeSpan;
         });
