@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace ContextCompiler.Client;
+
+/// <summary>
+/// <see cref="IContextCompilerClient"/> over a typed <see cref="HttpClient"/>. Register it with
+/// <c>services.AddContextCompilerClient(baseAddress, apiKey)</c>,
+/// which sets the base address and API key and adds the retry pipeline.
+/// </summary>
+public sealed class ContextCompilerClient(HttpClient http) : IContextCompilerClient
+{
+    /// <summary>The request header that makes a write safe to retry.</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>The response header the service sets when it answers a repeated write from its stored response.</summary>
+    public const string IdempotentReplayedHeader = "Idempotent-Replayed";
+
+    private static readonly MediaTypeHeaderValue JsonMediaType = new("application/json") { CharSet = "utf-8" };
+
+    /// <inheritdoc />
+    public Task<WorkingSet> CompileAsync(CompileRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync<WorkingSet>(HttpMethod.Post, "v1/compile", Required(request), idempotencyKey: null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Session> CreateSessionAsync(CreateSessionRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        request ??= new CreateSessionRequest();
+        return SendAsync<Session>(HttpMethod.Post, "v1/sessions", request, KeyFor(request.IdempotencyKey), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<SessionPage> ListSessionsAsync(SessionQuery? query = null, CancellationToken cancellationToken = default) =>
+        SendAsync<SessionPage>(HttpMethod.Get, "v1/sessions" + QueryString(query), body: null, idempotencyKey: null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Session> GetSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        SendAsync<Session>(HttpMethod.Get, SessionPath(sessionId), body: null, idempotencyKey: null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Session> CloseSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        SendAsync<Session>(HttpMethod.Post, SessionPath(sessionId) + "/close", body: null, idempotencyKey: null, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, SessionPath(sessionId));
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task<TurnResponse> TakeTurnAsync(string sessionId, TurnRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync<TurnResponse>(HttpMethod.Post, SessionPath(sessionId) + "/turns", Required(request), KeyFor(request.IdempotencyKey), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Message> AddMessageAsync(string sessionId, AddMessageRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync<Message>(HttpMethod.Post, SessionPath(sessionId) + "/messages", Required(request), KeyFor(request.IdempotencyKey), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<HistoryWindow> GetHistoryAsync(string sessionId, int? maxTokens = null, bool skipOversized = false, CancellationToken cancellationToken = default)
+    {
+        var query = new List<string>();
+        if (maxTokens is { } max)
+        {
+            query.Add("maxTokens=" + max.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (skipOversized)
+        {
+            query.Add("skipOversized=true");
+        }
+
+        return SendAsync<HistoryWindow>(HttpMethod.Get, SessionPath(sessionId) + "/history" + Join(query), body: null, idempotencyKey: null, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<SessionReplay> ReplayAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        SendAsync<SessionReplay>(HttpMethod.Get, SessionPath(sessionId) + "/replay", body: null, idempotencyKey: null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<RecompileReport> RecompileAsync(string sessionId, RecompileRequest? request = null, CancellationToken cancellationToken = default) =>
+        SendAsync<RecompileReport>(HttpMethod.Post, SessionPath(sessionId) + "/replay/recompile", request ?? new RecompileRequest(), idempotencyKey: null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<HealthStatus> HealthAsync(CancellationToken cancellationToken = default) =>
+        SendAsync<HealthStatus>(HttpMethod.Get, "health", body: null, idempotencyKey: null, cancellationToken);
+
+    // The key is fixed here, once per call, on the one request message the resilience handler snapshots: each retry it
+    // sends is a copy with the same headers, so the server sees one key and stores the write once.
+    private static string KeyFor(string? given) => given ?? Guid.NewGuid().ToString("D");
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            // Bytes, not a streamed JsonContent: a retry resends the same content object, which must be readable again.
+            request.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), ContextCompilerJson.Options))
+            {
+                Headers = { ContentType = JsonMediaType },
+            };
+        }
+
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add(IdempotencyKeyHeader, idempotencyKey);
+        }
+
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<T>(ContextCompilerJson.Options, cancellationToken).ConfigureAwait(false)
+                ?? throw new ContextCompilerException($"{method} {path} answered {(int)response.StatusCode} with a null body.", response.StatusCode);
+        }
+        catch (JsonException e)
+        {
+            throw new ContextCompilerException($"{method} {path} answered {(int)response.StatusCode} with JSON this client cannot read: {e.Message}", response.StatusCode, innerException: e);
+        }
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ErrorResponses.ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static T Required<T>(T request)
+        where T : class => request ?? throw new ArgumentNullException(nameof(request));
+
+    private static string SessionPath(string sessionId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sessionId);
+        return "v1/sessions/" + Uri.EscapeDataString(sessionId);
+    }
+
+    private static string QueryString(SessionQuery? query)
+    {
+        if (query is null)
+        {
+            return string.Empty;
+        }
+
+        var parts = new List<string>();
+        void Add(string name, string? value)
+        {
+            if (value is not null)
+            {
+                parts.Add(name + "=" + Uri.EscapeDataString(value));
+            }
+        }
+
+        // Round-trip ("O") timestamps keep the offset and every digit the server compares.
+        static string? Time(DateTimeOffset? t) => t?.ToString("O", CultureInfo.InvariantCulture);
+        Add("userId", query.UserId);
+        Add("status", query.Status);
+        Add("createdAfter", Time(query.CreatedAfter));
+        Add("createdBefore", Time(query.CreatedBefore));
+        Add("updatedAfter", Time(query.UpdatedAfter));
+        Add("updatedBefore", Time(query.UpdatedBefore));
+        Add("orderBy", query.OrderBy);
+        Add("direction", query.Direction);
+        Add("limit", query.Limit?.ToString(CultureInfo.InvariantCulture));
+        Add("offset", query.Offset?.ToString(CultureInfo.InvariantCulture));
+        return Join(parts);
+    }
+
+    private static string Join(List<string> parts) => parts.Count == 0 ? string.Empty : "?" + string.Join('&', parts);
+}
