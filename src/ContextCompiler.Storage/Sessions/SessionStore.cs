@@ -272,6 +272,17 @@ public sealed class SessionStore(IndexStore store, WorkingSetCompiler compiler, 
         return HistoryBuilder.Build(Messages(tenant, id), budget, tokenizer, skipOversized);
     }
 
+    /// <summary>
+    /// A draft <paramref name="reply"/>'s <c>[n]</c> markers checked against the latest turn's working set, as
+    /// <see cref="AddMessageAsync"/> would store them, but storing nothing. Null when the session has no turn yet.
+    /// </summary>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public Core.Cite.CitationCheck? CheckReply(string tenant, string id, string reply)
+    {
+        _ = Get(tenant, id);
+        return CheckCitations(id, reply);
+    }
+
     /// <summary>The whole session as turns, each user message with the working set stored for it.</summary>
     public SessionReplay Replay(string tenant, string id)
     {
