@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using ContextCompiler.Storage.Sessions;
 using ModelContextProtocol.AspNetCore;
 
@@ -9,6 +11,10 @@ public static class McpApi
     /// <summary>Where MCP clients connect.</summary>
     public const string Path = "/mcp";
 
+    // The same JSON shapes as /v1 (camelCase, enums as strings, stored working sets written back verbatim). The SDK
+    // freezes the options it is given, which needs an explicit resolver; SessionJson.Options itself stays untouched.
+    private static readonly JsonSerializerOptions ToolJson = new(SessionJson.Options) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+
     /// <summary>Registers the MCP server, its tools and the mapping of the service's failures to tool errors.</summary>
     public static IServiceCollection AddContextCompilerMcp(this IServiceCollection services)
     {
@@ -19,8 +25,7 @@ public static class McpApi
             // the tools need nothing that only a stateful session offers (sampling, elicitation, server-sent notices).
             // The caller is also authenticated on each request rather than once when a session started.
             .WithHttpTransport(o => o.Stateless = true)
-            // The same JSON shapes as /v1 (camelCase, enums as strings, stored working sets written back verbatim).
-            .WithTools<ContextTools>(SessionJson.Options)
+            .WithTools<ContextTools>(ToolJson)
             .WithRequestFilters(filters => filters.AddCallToolFilter(ToolErrors.Filter));
         return services;
     }
