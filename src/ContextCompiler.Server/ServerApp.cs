@@ -23,6 +23,8 @@ public static class ServerApp
 
         // Per-request framework logs would drown out ingest progress and session logs, so the framework logs warnings only.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // The MCP SDK writes four Information lines for every tool call; the same reasoning applies.
+        builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         builder.Services.AddContextCompilerServices(builder.Configuration, configure);
         builder.Services.AddContextCompilerMcp();
         var app = builder.Build();
