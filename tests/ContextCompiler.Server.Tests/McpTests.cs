@@ -163,11 +163,38 @@ public sealed class McpTests(SharedServer server) : IClassFixture<SharedServer>
         Assert.Equal(0, (await (await _v1.GetAsync($"/v1/sessions/{session}")).Json()).GetProperty("messageCount").GetInt32());
     }
 
-    private HttpClient Http() => new(server.Factory.Server.CreateHandler()) { BaseAddress = server.Factory.Server.BaseAddress };
-
-    private async Task<McpClient> Connect(string? apiKey = ServerFactory.AlphaKey)
+    [Fact]
+    public async Task Mcp_requests_count_against_the_tenants_rate_limit()
     {
-        var http = Http();
+        var settings = new Dictionary<string, string>
+        {
+            ["ContextCompiler:RateLimit:Enabled"] = "true",
+            ["ContextCompiler:RateLimit:PermitsPerWindow"] = "3",
+            ["ContextCompiler:RateLimit:Window"] = "00:10:00",
+        };
+        using var factory = new ServerFactory(ServerFactory.NewFolder(), settings);
+        var alpha = factory.Client();
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await alpha.GetAsync("/v1/sessions")).StatusCode);
+        }
+
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => Connect(factory));
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        await using var beta = await Connect(factory, ServerFactory.BetaKey);
+        Assert.Equal(5, (await beta.ListToolsAsync()).Count);
+        factory.DeleteFolder();
+    }
+
+    private HttpClient Http() => Http(server.Factory);
+
+    private static HttpClient Http(ServerFactory factory) => new(factory.Server.CreateHandler()) { BaseAddress = factory.Server.BaseAddress };
+
+    private Task<McpClient> Connect(string? apiKey = ServerFactory.AlphaKey) => Connect(server.Factory, apiKey);
+
+    private static async Task<McpClient> Connect(ServerFactory factory, string? apiKey = ServerFactory.AlphaKey)
+    {
+        var http = Http(factory);
         var options = new HttpClientTransportOptions
         {
             Endpoint = new Uri(http.BaseAddress!, "/mcp"),
