@@ -11,6 +11,12 @@ if (args.Length > 0 && string.Equals(args[0], "turns", StringComparison.OrdinalI
     return await ContextCompiler.Benchmarks.Load.TurnLoad.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && string.Equals(args[0], "mcp", StringComparison.OrdinalIgnoreCase))
+{
+    // One compile over MCP (compile_context) against plain POST /v1/compile: -- mcp [--requests 500] [--budget 1000] [--files a.md,b.md|all]
+    return await ContextCompiler.Benchmarks.Mcp.McpOverhead.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && string.Equals(args[0], "neural", StringComparison.OrdinalIgnoreCase))
 {
     // Compile latency with a neural query embedder: -- neural --db INDEX [--spans 10000,100000] [--seconds 10]

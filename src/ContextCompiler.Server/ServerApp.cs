@@ -1,4 +1,5 @@
 using ContextCompiler.Server.Endpoints;
+using ContextCompiler.Server.Mcp;
 
 namespace ContextCompiler.Server;
 
@@ -22,7 +23,10 @@ public static class ServerApp
 
         // Per-request framework logs would drown out ingest progress and session logs, so the framework logs warnings only.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // The MCP SDK writes four Information lines for every tool call; the same reasoning applies.
+        builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         builder.Services.AddContextCompilerServices(builder.Configuration, configure);
+        builder.Services.AddContextCompilerMcp();
         var app = builder.Build();
         app.UseContextCompilerPipeline();
         // One fixed document path: the default {documentName} route answers an unknown name with a plain-text 404 of its own,
@@ -31,6 +35,7 @@ public static class ServerApp
         app.MapSystemApi();
         app.MapCompileApi();
         app.MapSessionsApi();
+        app.MapContextCompilerMcp();
         return app;
     }
 }

@@ -30,7 +30,7 @@ public sealed class ServerOptions : ContextCompilerOptions
     public RateLimitOptions RateLimit { get; set; } = new();
 }
 
-/// <summary>Per-tenant rate limiting of the <c>/v1</c> API (configuration section <c>ContextCompiler:RateLimit</c>). Off by default.</summary>
+/// <summary>Per-tenant rate limiting of the <c>/v1</c> API and <c>/mcp</c> (configuration section <c>ContextCompiler:RateLimit</c>). Off by default.</summary>
 public sealed class RateLimitOptions
 {
     /// <summary>Limit requests per tenant (default false).</summary>

@@ -1,5 +1,4 @@
 using ContextCompiler.Core.Compile;
-using ContextCompiler.Core.Retrieve;
 using ContextCompiler.Storage.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -19,16 +18,6 @@ public static class CompileApi
     }
 
     // Validation failures throw ArgumentException; ProblemMapping turns them into 400 problem details.
-    private static async Task<Ok<WorkingSet>> Compile(CompileBody body, WorkingSetCompiler compiler, SessionStoreOptions limits, HttpContext context)
-    {
-        int budget = body.Budget ?? throw new ArgumentException("budget is required.");
-        if (budget < 1 || budget > limits.MaxBudget)
-        {
-            throw new ArgumentException($"budget must be between 1 and {limits.MaxBudget}, not {budget}.");
-        }
-
-        var options = CompilerOptionsParser.Apply(new CompilerOptions(), OptionAssignments.From(body.Options));
-        var request = new CompileRequest(body.Query ?? string.Empty, budget, new RetrievalFilter(body.Corpus, body.PathPrefix), options, body.Explain ?? false, Tokenizer: body.Tokenizer);
-        return TypedResults.Ok(await compiler.CompileAsync(request, context.RequestAborted));
-    }
+    private static async Task<Ok<WorkingSet>> Compile(CompileBody body, WorkingSetCompiler compiler, SessionStoreOptions limits, HttpContext context) =>
+        TypedResults.Ok(await compiler.CompileAsync(CompileValidation.Request(body, limits.MaxBudget), context.RequestAborted));
 }

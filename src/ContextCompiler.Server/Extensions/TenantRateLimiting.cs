@@ -7,7 +7,8 @@ using Microsoft.Extensions.Options;
 namespace ContextCompiler.Server;
 
 /// <summary>
-/// Per-tenant fixed-window rate limiting of the <c>/v1</c> API with ASP.NET Core's rate limiter. It runs after
+/// Per-tenant fixed-window rate limiting of the <c>/v1</c> API and <c>/mcp</c> (one permit per MCP request, so the
+/// tools cannot bypass the limit) with ASP.NET Core's rate limiter. It runs after
 /// authentication, so each tenant has its own window; health, OpenAPI and unauthenticated requests (which get a 401
 /// anyway) are not limited. A refused request gets a 429 problem with <c>Retry-After</c>.
 /// </summary>
@@ -32,7 +33,7 @@ internal static class TenantRateLimiting
 
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                context.Request.Path.StartsWithSegments("/v1") && context.User.FindFirst(ApiKeyAuthenticationHandler.TenantClaim)?.Value is { } tenant
+                (context.Request.Path.StartsWithSegments("/v1") || context.Request.Path.StartsWithSegments(Mcp.McpApi.Path)) && context.User.FindFirst(ApiKeyAuthenticationHandler.TenantClaim)?.Value is { } tenant
                     ? RateLimitPartition.GetFixedWindowLimiter(tenant, _ => new FixedWindowRateLimiterOptions
                     {
                         PermitLimit = settings.PermitsPerWindow,

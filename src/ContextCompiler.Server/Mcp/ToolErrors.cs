@@ -1,0 +1,37 @@
+using ContextCompiler.Storage.Sessions;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace ContextCompiler.Server.Mcp;
+
+/// <summary>
+/// The MCP counterpart of <see cref="ProblemMapping"/>: the service's own failures become tool results with
+/// <c>isError</c> and the same message a <c>/v1</c> problem would carry, so an agent can read what to fix. Anything
+/// else is left to the SDK, which answers with a generic error and does not leak the exception's text.
+/// </summary>
+internal static class ToolErrors
+{
+    /// <summary>Wraps a call-tool handler so that known failures come back as error results.</summary>
+    public static McpRequestHandler<CallToolRequestParams, CallToolResult> Filter(McpRequestHandler<CallToolRequestParams, CallToolResult> next) =>
+        async (context, cancellationToken) =>
+        {
+            try
+            {
+                return await next(context, cancellationToken);
+            }
+            catch (Exception e) when (Describe(e) is { } title)
+            {
+                return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = $"{title}: {e.Message}" }] };
+            }
+        };
+
+    // The same kinds, in the same words, as ProblemMapping's titles; another tenant's session is simply not found there too.
+    private static string? Describe(Exception e) => e switch
+    {
+        ArgumentException or System.Text.Json.JsonException or FormatException => "Invalid request",
+        SessionNotFoundException => "Not found",
+        SessionConflictException => "Conflict",
+        SessionCapacityException => "Too many sessions",
+        _ => null,
+    };
+}
