@@ -15,6 +15,8 @@ namespace ContextCompiler.AgentFramework;
 /// The service's history replaces the agent's own: messages a local <see cref="ChatHistoryProvider"/> supplies are left
 /// out of the request, so the model never receives one exchange twice. Build the agent with
 /// <see cref="ContextCompilerAgentExtensions.AsContextCompilerAgent"/> so that no local history is kept in the first place.
+/// History messages go to the model as chat messages with their roles; the service counted them as its rendered
+/// <c>Role: content</c> text, so a model API's per-message framing tokens come on top of the history budget.
 /// </remarks>
 public sealed class ContextCompilerContextProvider : AIContextProvider
 {
