@@ -12,6 +12,7 @@ var root = new RootCommand("contextc: compiles token-budgeted, cited working set
     EvalCommand.Create(),
     ReplayCommand.Create(),
     ReembedCommand.Create(),
+    ChatCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();
