@@ -214,10 +214,9 @@ public sealed class ContextProviderTests(SharedServer server) : IClassFixture<Sh
     public async Task The_provider_registered_in_DI_takes_turns_through_the_registered_client()
     {
         string user = TestServices.NewUser();
-        await using var services = new ServiceCollection()
-            .AddTestClient(server)
-            .AddContextCompilerContextProvider(o => o.UserId = user)
-            .BuildServiceProvider();
+        var collection = new ServiceCollection();
+        collection.AddTestClient(server.Factory);
+        await using var services = collection.AddContextCompilerContextProvider(o => o.UserId = user).BuildServiceProvider();
         var provider = services.GetRequiredService<ContextCompilerContextProvider>();
         Assert.Same(provider, services.GetRequiredService<ContextCompilerContextProvider>());
         var agent = new ScriptedChatClient("WAL [1].").AsContextCompilerAgent(provider);

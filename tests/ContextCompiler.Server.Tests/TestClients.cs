@@ -1,19 +1,20 @@
-using ContextCompiler.Server.Tests;
+using ContextCompiler.Client;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace ContextCompiler.Client.Tests;
+namespace ContextCompiler.Server.Tests;
 
 /// <summary>
 /// The client as an application registers it, with the in-process server as its primary handler. Handlers the test adds
 /// sit between the resilience handler and the server; innermost, every response is checked against the OpenAPI document.
+/// The client's own tests and the Agent Framework and Semantic Kernel tests share it.
 /// </summary>
-internal static class TestClients
+public static class TestClients
 {
-    public static ServiceProvider Provider(
-        ServerFactory factory, string apiKey = ServerFactory.AlphaKey, Action<IHttpClientBuilder>? handlers = null,
+    /// <summary>Registers the typed client against <paramref name="factory"/>'s in-process server.</summary>
+    public static IHttpClientBuilder AddTestClient(
+        this IServiceCollection services, ServerFactory factory, string apiKey = ServerFactory.AlphaKey, Action<IHttpClientBuilder>? handlers = null,
         Action<Microsoft.Extensions.Http.Resilience.HttpStandardResilienceOptions>? resilience = null)
     {
-        var services = new ServiceCollection();
         var builder = services.AddContextCompilerClient(options =>
         {
             options.BaseAddress = factory.Server.BaseAddress;
@@ -31,6 +32,16 @@ internal static class TestClients
         }).ConfigurePrimaryHttpMessageHandler(() => factory.Server.CreateHandler());
         handlers?.Invoke(builder);
         builder.AddHttpMessageHandler(() => new OpenApiContractHandler(factory.Contract));
+        return builder;
+    }
+
+    /// <summary>A service provider holding only the typed client registered by <see cref="AddTestClient"/>.</summary>
+    public static ServiceProvider Provider(
+        ServerFactory factory, string apiKey = ServerFactory.AlphaKey, Action<IHttpClientBuilder>? handlers = null,
+        Action<Microsoft.Extensions.Http.Resilience.HttpStandardResilienceOptions>? resilience = null)
+    {
+        var services = new ServiceCollection();
+        services.AddTestClient(factory, apiKey, handlers, resilience);
         return services.BuildServiceProvider();
     }
 
