@@ -27,51 +27,29 @@ internal static class TurnLoad
         string root = ContextCompiler.Storage.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
         var questions = File.ReadLines(Path.Combine(root, "benchmarks", "questions", "sqlite-docs.dev.jsonl"))
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("query").GetString()!).ToArray();
-        var temp = Directory.CreateTempSubdirectory("contextc-turns-").FullName;
-        try
+        await using var server = await LoopbackServer.StartAsync("turns", (o, _) =>
         {
-            var app = ServerApp.Build(["--urls", "http://127.0.0.1:0"], o =>
-            {
-                o.DatabasePath = Path.Combine(temp, "turns.db");
-                o.CorpusPath = Path.Combine(root, "corpora", "sqlite-docs");
-                // The passage vectors come from the shared cache (fill it once with `contextc ingest`); the queries stay cold.
-                o.EmbeddingCachePath = Environment.GetEnvironmentVariable("CONTEXTC_EMBEDDING_CACHE") ?? Path.Combine(root, "data", "embedding-cache.db");
-            });
-            var clock = Stopwatch.StartNew();
-            await app.StartAsync();
-            Console.Error.WriteLine($"server ready (ingest included) in {clock.Elapsed.TotalSeconds:F1} s");
-            var filler = app.Services.GetRequiredService<VectorFiller>();
-            while (!filler.Status.Complete)
-            {
-                await Task.Delay(500);
-            }
+            o.CorpusPath = Path.Combine(root, "corpora", "sqlite-docs");
+            // The passage vectors come from the shared cache (fill it once with `contextc ingest`); the queries stay cold.
+            o.EmbeddingCachePath = Environment.GetEnvironmentVariable("CONTEXTC_EMBEDDING_CACHE") ?? Path.Combine(root, "data", "embedding-cache.db");
+        });
+        await server.WaitForVectorsAsync();
+        using var http = new HttpClient { BaseAddress = server.Address };
+        http.DefaultRequestHeaders.ConnectionClose = false;
 
-            Console.Error.WriteLine($"vectors complete ({filler.Status}) at {clock.Elapsed.TotalSeconds:F1} s");
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            using var http = new HttpClient { BaseAddress = new Uri(address) };
-            http.DefaultRequestHeaders.ConnectionClose = false;
-
-            Console.WriteLine($"| Concurrent sessions | Turns | Seconds | Turns/s | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | Errors |");
-            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-            Console.Error.WriteLine(keys ? "every write carries an Idempotency-Key" : "no Idempotency-Key");
-            await Drive(http, questions, 2, 3, keys); // warm-up: JIT, snapshot load, connection pool
-            foreach (int n in sessionCounts)
-            {
-                var (turns, elapsed, latencies, errors) = await Drive(http, questions, n, seconds, keys);
-                latencies.Sort();
-                Console.WriteLine(FormattableString.Invariant(
-                    $"| {n} | {turns} | {elapsed:F1} | {turns / elapsed:F1} | {BenchmarkArgs.Percentile(latencies, 50):F2} | {BenchmarkArgs.Percentile(latencies, 95):F2} | {BenchmarkArgs.Percentile(latencies, 99):F2} | {latencies[^1]:F2} | {errors} |"));
-            }
-
-            await app.StopAsync();
-            await app.DisposeAsync();
-            return 0;
-        }
-        finally
+        Console.WriteLine($"| Concurrent sessions | Turns | Seconds | Turns/s | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | Errors |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.Error.WriteLine(keys ? "every write carries an Idempotency-Key" : "no Idempotency-Key");
+        await Drive(http, questions, 2, 3, keys); // warm-up: JIT, snapshot load, connection pool
+        foreach (int n in sessionCounts)
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(temp, recursive: true);
+            var (turns, elapsed, latencies, errors) = await Drive(http, questions, n, seconds, keys);
+            latencies.Sort();
+            Console.WriteLine(FormattableString.Invariant(
+                $"| {n} | {turns} | {elapsed:F1} | {turns / elapsed:F1} | {BenchmarkArgs.Percentile(latencies, 50):F2} | {BenchmarkArgs.Percentile(latencies, 95):F2} | {BenchmarkArgs.Percentile(latencies, 99):F2} | {latencies[^1]:F2} | {errors} |"));
         }
+
+        return 0;
     }
 
     // Each session: a turn (timed), then the assistant's reply (not timed), again and again until time is up.

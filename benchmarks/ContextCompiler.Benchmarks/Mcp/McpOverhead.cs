@@ -33,92 +33,71 @@ internal static class McpOverhead
         int budget = int.Parse(BenchmarkArgs.Option(args, "--budget", "1000"), CultureInfo.InvariantCulture);
         string files = BenchmarkArgs.Option(args, "--files", string.Join(',', DefaultFiles));
         string root = ContextCompiler.Storage.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
-        var temp = Directory.CreateTempSubdirectory("contextc-mcp-bench-").FullName;
-        try
+        await using var server = await LoopbackServer.StartAsync("mcp", (o, folder) =>
         {
-            string corpus = CopyCorpus(Path.Combine(root, "corpora", "sqlite-docs"), Path.Combine(temp, "sqlite-docs"), files);
-            var app = ServerApp.Build(["--urls", "http://127.0.0.1:0"], o =>
-            {
-                o.DatabasePath = Path.Combine(temp, "mcp.db");
-                o.CorpusPath = corpus;
-                o.EmbeddingCachePath = Environment.GetEnvironmentVariable("CONTEXTC_EMBEDDING_CACHE") ?? Path.Combine(temp, "embedding-cache.db");
-                o.ApiKeys[ApiKey] = "bench";
-            });
-            var clock = Stopwatch.StartNew();
-            await app.StartAsync();
-            var filler = app.Services.GetRequiredService<VectorFiller>();
-            while (!filler.Status.Complete)
-            {
-                await Task.Delay(200);
-            }
-
-            Console.Error.WriteLine($"server ready, vectors complete ({filler.Status}) in {clock.Elapsed.TotalSeconds:F1} s");
-            var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-            using var http = new HttpClient { BaseAddress = address };
-            http.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
-            var transport = new HttpClientTransport(new HttpClientTransportOptions
-            {
-                Endpoint = new Uri(address, "/mcp"),
-                TransportMode = HttpTransportMode.StreamableHttp,
-                AdditionalHeaders = new Dictionary<string, string> { ["X-Api-Key"] = ApiKey },
-            });
-            await using var mcp = await McpClient.CreateAsync(transport);
-            var arguments = new Dictionary<string, object?> { ["query"] = Query, ["budget"] = budget };
-
-            // Warm-up: JIT on both paths, the query embedding cache, the connection pools.
-            string httpHash = string.Empty, mcpHash = string.Empty;
-            int httpBytes = 0, mcpTextChars = 0, mcpStructuredChars = 0;
-            for (int i = 0; i < 30; i++)
-            {
-                (httpHash, httpBytes) = await CompileOverHttp(http, budget);
-                (mcpHash, mcpTextChars, mcpStructuredChars) = await CompileOverMcp(mcp, arguments);
-            }
-
-            if (httpHash != mcpHash)
-            {
-                throw new InvalidOperationException($"The two paths compiled different working sets ({httpHash} and {mcpHash}).");
-            }
-
-            var httpTimes = new List<double>(requests);
-            var mcpTimes = new List<double>(requests);
-            for (int i = 0; i < requests; i++)
-            {
-                if (i % 2 == 0)
-                {
-                    httpTimes.Add(await Time(() => CompileOverHttp(http, budget)));
-                    mcpTimes.Add(await Time(() => CompileOverMcp(mcp, arguments)));
-                }
-                else
-                {
-                    mcpTimes.Add(await Time(() => CompileOverMcp(mcp, arguments)));
-                    httpTimes.Add(await Time(() => CompileOverHttp(http, budget)));
-                }
-            }
-
-            Console.WriteLine($"Query \"{Query}\", budget {budget}, {Directory.GetFiles(corpus).Length} pages; {requests} compiles per path after 30 warm-up pairs; same working set on both (sha256 {httpHash[..12]}…).");
-            Console.WriteLine(FormattableString.Invariant(
-                $"Response: HTTP body {httpBytes} bytes; MCP result carries the working set twice, as text content ({mcpTextChars} chars) and as structuredContent ({mcpStructuredChars} chars)."));
-            Console.WriteLine();
-            Console.WriteLine("| Path | Requests | p50 (ms) | p95 (ms) | mean (ms) |");
-            Console.WriteLine("|---|---:|---:|---:|---:|");
-            Row("POST /v1/compile", httpTimes);
-            Row("MCP compile_context", mcpTimes);
-            var paired = mcpTimes.Zip(httpTimes, (m, h) => m - h).ToList();
-            Console.WriteLine(FormattableString.Invariant(
-                $"| MCP − HTTP | | {BenchmarkArgs.Percentile(mcpTimes, 50) - BenchmarkArgs.Percentile(httpTimes, 50):F2} | {BenchmarkArgs.Percentile(mcpTimes, 95) - BenchmarkArgs.Percentile(httpTimes, 95):F2} | {mcpTimes.Average() - httpTimes.Average():F2} |"));
-            Console.WriteLine();
-            Console.WriteLine(FormattableString.Invariant(
-                $"Per-pair difference (MCP − HTTP of the same iteration): p50 {BenchmarkArgs.Percentile(paired, 50):F2} ms, p95 {BenchmarkArgs.Percentile(paired, 95):F2} ms."));
-
-            await app.StopAsync();
-            await app.DisposeAsync();
-            return 0;
-        }
-        finally
+            o.CorpusPath = CopyCorpus(Path.Combine(root, "corpora", "sqlite-docs"), Path.Combine(folder, "sqlite-docs"), files);
+            o.EmbeddingCachePath = Environment.GetEnvironmentVariable("CONTEXTC_EMBEDDING_CACHE") ?? Path.Combine(folder, "embedding-cache.db");
+            o.ApiKeys[ApiKey] = "bench";
+        });
+        await server.WaitForVectorsAsync();
+        var address = server.Address;
+        using var http = new HttpClient { BaseAddress = address };
+        http.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        var transport = new HttpClientTransport(new HttpClientTransportOptions
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(temp, recursive: true);
+            Endpoint = new Uri(address, "/mcp"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = new Dictionary<string, string> { ["X-Api-Key"] = ApiKey },
+        });
+        await using var mcp = await McpClient.CreateAsync(transport);
+        var arguments = new Dictionary<string, object?> { ["query"] = Query, ["budget"] = budget };
+
+        // Warm-up: JIT on both paths, the query embedding cache, the connection pools.
+        string httpHash = string.Empty, mcpHash = string.Empty;
+        int httpBytes = 0, mcpTextChars = 0, mcpStructuredChars = 0;
+        for (int i = 0; i < 30; i++)
+        {
+            (httpHash, httpBytes) = await CompileOverHttp(http, budget);
+            (mcpHash, mcpTextChars, mcpStructuredChars) = await CompileOverMcp(mcp, arguments);
         }
+
+        if (httpHash != mcpHash)
+        {
+            throw new InvalidOperationException($"The two paths compiled different working sets ({httpHash} and {mcpHash}).");
+        }
+
+        var httpTimes = new List<double>(requests);
+        var mcpTimes = new List<double>(requests);
+        for (int i = 0; i < requests; i++)
+        {
+            if (i % 2 == 0)
+            {
+                httpTimes.Add(await Time(() => CompileOverHttp(http, budget)));
+                mcpTimes.Add(await Time(() => CompileOverMcp(mcp, arguments)));
+            }
+            else
+            {
+                mcpTimes.Add(await Time(() => CompileOverMcp(mcp, arguments)));
+                httpTimes.Add(await Time(() => CompileOverHttp(http, budget)));
+            }
+        }
+
+        Console.WriteLine($"Query \"{Query}\", budget {budget}, {Directory.GetFiles(Path.Combine(server.Folder, "sqlite-docs")).Length} pages; {requests} compiles per path after 30 warm-up pairs; same working set on both (sha256 {httpHash[..12]}…).");
+        Console.WriteLine(FormattableString.Invariant(
+            $"Response: HTTP body {httpBytes} bytes; MCP result carries the working set twice, as text content ({mcpTextChars} chars) and as structuredContent ({mcpStructuredChars} chars)."));
+        Console.WriteLine();
+        Console.WriteLine("| Path | Requests | p50 (ms) | p95 (ms) | mean (ms) |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        Row("POST /v1/compile", httpTimes);
+        Row("MCP compile_context", mcpTimes);
+        var paired = mcpTimes.Zip(httpTimes, (m, h) => m - h).ToList();
+        Console.WriteLine(FormattableString.Invariant(
+            $"| MCP − HTTP | | {BenchmarkArgs.Percentile(mcpTimes, 50) - BenchmarkArgs.Percentile(httpTimes, 50):F2} | {BenchmarkArgs.Percentile(mcpTimes, 95) - BenchmarkArgs.Percentile(httpTimes, 95):F2} | {mcpTimes.Average() - httpTimes.Average():F2} |"));
+        Console.WriteLine();
+        Console.WriteLine(FormattableString.Invariant(
+            $"Per-pair difference (MCP − HTTP of the same iteration): p50 {BenchmarkArgs.Percentile(paired, 50):F2} ms, p95 {BenchmarkArgs.Percentile(paired, 95):F2} ms."));
+
+        return 0;
     }
 
     private static void Row(string name, List<double> times) =>
