@@ -35,6 +35,7 @@ public static class ServerApp
         app.MapSystemApi();
         app.MapCompileApi();
         app.MapSessionsApi();
+        app.MapCorporaApi();
         app.MapContextCompilerMcp();
         return app;
     }

@@ -1,6 +1,7 @@
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Tokenization;
 using ContextCompiler.Storage.Assets;
+using ContextCompiler.Storage.Corpora;
 using ContextCompiler.Storage.Embedding;
 using ContextCompiler.Storage.Index;
 using ContextCompiler.Storage.Retrieve;
@@ -27,6 +28,9 @@ public class ContextCompilerOptions
 
     /// <summary>Budgets, limits and retrieval-query forming of sessions; <see cref="SessionStoreOptions.MaxBudget"/> also bounds stateless compiles.</summary>
     public SessionStoreOptions Sessions { get; set; } = new();
+
+    /// <summary>What each tenant's documents may take: document size, documents, bytes and corpora per tenant.</summary>
+    public CorpusLimits Corpora { get; set; } = new();
 
     /// <summary>The embedding cache file these options name.</summary>
     public string ResolvedEmbeddingCachePath() =>
@@ -67,6 +71,8 @@ public static class ContextCompilerServiceCollectionExtensions
         services.AddSingleton<SessionStore>();
         services.AddSingleton<TurnService>();
         services.AddSingleton<SessionRecompiler>();
+        services.AddSingleton(sp => new CorpusStore(sp.GetRequiredService<IndexStore>(), Options(sp).Corpora, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<DocumentStore>();
         return services;
     }
 

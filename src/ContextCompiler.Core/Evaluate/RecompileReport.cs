@@ -13,11 +13,21 @@ public sealed record RecompiledTurn(
     int StoredCitations, int NewCitations, IReadOnlyList<CitedRange> Added, IReadOnlyList<CitedRange> Removed, IReadOnlyList<CitedRange> Kept,
     double Jaccard, string StoredContextHash, string NewContextHash, bool Identical)
 {
+    /// <summary>
+    /// Stored citations whose document has changed (<c>changed</c>) or is gone (<c>deleted</c>) since the turn: the stored
+    /// text stays what it was, but the source no longer says it. Empty when every cited document is as it was.
+    /// </summary>
+    public IReadOnlyList<StaleCitation> StaleCitations { get; init; } = [];
+
     /// <summary>A turn's row from the comparison of its stored and new working sets.</summary>
     public static RecompiledTurn From(long sequence, string messageId, string query, int storedBudget, int budget, int storedCitations, int newCitations, WorkingSetComparison diff) =>
         new(sequence, messageId, query, storedBudget, budget, diff.OldTokens, diff.NewTokens, diff.TokenDelta, storedCitations, newCitations,
             diff.Added, diff.Removed, diff.Kept, diff.Jaccard, diff.OldContextHash, diff.NewContextHash, diff.Identical);
 }
+
+/// <summary>A stored citation whose document changed or was deleted after the turn was taken.</summary>
+/// <param name="State"><c>changed</c> or <c>deleted</c>.</param>
+public sealed record StaleCitation(int N, string Corpus, string Path, int StartLine, int EndLine, string State);
 
 /// <summary>Totals and means over the turns of a recompile. With no turns the means are 1 (Jaccard) and 0 (token delta): nothing differs.</summary>
 /// <param name="Added">Citations added, summed over the turns.</param>

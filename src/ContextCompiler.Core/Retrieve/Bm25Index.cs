@@ -177,7 +177,7 @@ public sealed class Bm25Index
     private List<RankedSpan> Top((float[] Scores, List<int> Touched) pass, int limit, RetrievalFilter filter)
     {
         var best = new TopK(limit);
-        bool filtered = filter.Corpus is not null || filter.PathPrefix is not null;
+        bool filtered = !filter.IsEmpty;
         foreach (int doc in pass.Touched)
         {
             if (pass.Scores[doc] > 0 && (!filtered || filter.Accepts(Keys[doc].Corpus, Keys[doc].Path)))

@@ -1,13 +1,19 @@
 namespace ContextCompiler.Core.Retrieve;
 
-/// <summary>Optional restrictions on what retrieval may return.</summary>
-/// <param name="Corpus">Only spans of this corpus.</param>
-/// <param name="PathPrefix">Only spans of artifacts whose path starts with this (ordinal).</param>
-public sealed record RetrievalFilter(string? Corpus = null, string? PathPrefix = null)
+/// <summary>
+/// Which spans retrieval may return: those of <paramref name="Corpus"/> (when given), under <paramref name="PathPrefix"/>
+/// (when given), and only of the corpora in <paramref name="Corpora"/> (when given): a tenant's readable corpora,
+/// so that no retriever can hand it another tenant's text.
+/// </summary>
+public sealed record RetrievalFilter(string? Corpus = null, string? PathPrefix = null, IReadOnlySet<string>? Corpora = null)
 {
+    /// <summary>True when every span passes, so retrievers can skip the per-span check.</summary>
+    public bool IsEmpty => Corpus is null && PathPrefix is null && Corpora is null;
+
     /// <summary>True when a span of <paramref name="corpus"/>/<paramref name="path"/> passes.</summary>
     public bool Accepts(string corpus, string path) =>
         (Corpus is null || string.Equals(Corpus, corpus, StringComparison.Ordinal))
+        && (Corpora is null || Corpora.Contains(corpus))
         && (PathPrefix is null || path.StartsWith(PathPrefix, StringComparison.Ordinal));
 }
 

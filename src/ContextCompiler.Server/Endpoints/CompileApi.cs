@@ -1,4 +1,5 @@
 using ContextCompiler.Core.Compile;
+using ContextCompiler.Storage.Corpora;
 using ContextCompiler.Storage.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -13,11 +14,11 @@ public static class CompileApi
         app.MapGroup("/v1/compile").WithTags("Compile").RequireAuthorization()
             .MapPost("/", Compile).WithName("Compile").WithSummary("Compile a query into a cited working set within a token budget.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesJsonBodyProblems();
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesJsonBodyProblems();
         return app;
     }
 
     // Validation failures throw ArgumentException; ProblemMapping turns them into 400 problem details.
-    private static async Task<Ok<WorkingSet>> Compile(CompileBody body, WorkingSetCompiler compiler, SessionStoreOptions limits, HttpContext context) =>
-        TypedResults.Ok(await compiler.CompileAsync(CompileValidation.Request(body, limits.MaxBudget), context.RequestAborted));
+    private static async Task<Ok<WorkingSet>> Compile(CompileBody body, WorkingSetCompiler compiler, SessionStoreOptions limits, CorpusStore corpora, HttpContext context) =>
+        TypedResults.Ok(await compiler.CompileAsync(CompileValidation.Request(body, limits.MaxBudget, corpora, context.User.Tenant()), context.RequestAborted));
 }

@@ -1,5 +1,6 @@
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Retrieve;
+using ContextCompiler.Storage.Corpora;
 
 namespace ContextCompiler.Server.Endpoints;
 
@@ -10,9 +11,13 @@ namespace ContextCompiler.Server.Endpoints;
 /// </summary>
 public static class CompileValidation
 {
-    /// <summary>The request for <paramref name="body"/>, with budgets capped at <paramref name="maxBudget"/>.</summary>
+    /// <summary>
+    /// The request for <paramref name="body"/>, with budgets capped at <paramref name="maxBudget"/>, retrieving only from
+    /// the corpora <paramref name="tenant"/> may read (its own and the shared ones); a named corpus is looked up among those.
+    /// </summary>
     /// <exception cref="ArgumentException">No budget, a budget outside 1..<paramref name="maxBudget"/>, or an invalid option.</exception>
-    public static CompileRequest Request(CompileBody body, int maxBudget)
+    /// <exception cref="CorpusNotFoundException">A named corpus the tenant cannot read.</exception>
+    public static CompileRequest Request(CompileBody body, int maxBudget, CorpusStore corpora, string tenant)
     {
         int budget = body.Budget ?? throw new ArgumentException("budget is required.");
         if (budget < 1 || budget > maxBudget)
@@ -21,6 +26,7 @@ public static class CompileValidation
         }
 
         var options = CompilerOptionsParser.Apply(new CompilerOptions(), OptionAssignments.From(body.Options));
-        return new CompileRequest(body.Query ?? string.Empty, budget, new RetrievalFilter(body.Corpus, body.PathPrefix), options, body.Explain ?? false, Tokenizer: body.Tokenizer);
+        var filter = new RetrievalFilter(body.Corpus is null ? null : corpora.ReadableKey(tenant, body.Corpus), body.PathPrefix, corpora.Readable(tenant));
+        return new CompileRequest(body.Query ?? string.Empty, budget, filter, options, body.Explain ?? false, Tokenizer: body.Tokenizer);
     }
 }

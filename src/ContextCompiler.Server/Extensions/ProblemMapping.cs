@@ -1,3 +1,4 @@
+using ContextCompiler.Storage.Corpora;
 using ContextCompiler.Storage.Sessions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -14,7 +15,10 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Pr
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? "Request body too large" : Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(bad.StatusCode)),
             ArgumentException or System.Text.Json.JsonException or FormatException => (StatusCodes.Status400BadRequest, "Invalid request"),
-            SessionNotFoundException => (StatusCodes.Status404NotFound, "Not found"),
+            SessionNotFoundException or CorpusNotFoundException or DocumentNotFoundException => (StatusCodes.Status404NotFound, "Not found"),
+            CorpusConflictException => (StatusCodes.Status409Conflict, "Conflict"),
+            QuotaExceededException => (StatusCodes.Status409Conflict, "Quota exceeded"),
+            DocumentTooLargeException => (StatusCodes.Status413PayloadTooLarge, "Document too large"),
             SessionConflictException => (StatusCodes.Status409Conflict, "Conflict"),
             SessionCapacityException => (StatusCodes.Status429TooManyRequests, "Too many sessions"),
             Endpoints.IdempotencyMismatchException => (StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused"),

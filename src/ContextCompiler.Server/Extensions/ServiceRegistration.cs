@@ -52,7 +52,9 @@ public static class ServiceRegistration
         {
             // Kestrel enforces MaxRequestBodySize while reading; a declared length over the limit is refused up front,
             // which also covers hosts (such as the test server) that do not enforce the limit themselves.
-            long limit = context.RequestServices.GetRequiredService<IOptions<ServerOptions>>().Value.MaxRequestBodyBytes;
+            // A route may carry its own limit (document uploads); every other route has the service-wide one.
+            long limit = context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata>()?.MaxRequestBodySize
+                ?? context.RequestServices.GetRequiredService<IOptions<ServerOptions>>().Value.MaxRequestBodyBytes;
             if (context.Request.ContentLength > limit)
             {
                 throw new Microsoft.AspNetCore.Http.BadHttpRequestException($"The request body is larger than the {limit} bytes allowed.", StatusCodes.Status413PayloadTooLarge);

@@ -5,12 +5,27 @@ namespace ContextCompiler.Server;
 /// <summary>
 /// Embeds, in the background, every span that has no vector yet: on a fresh database the text is indexed at start and
 /// answers compiles at once, while vectors fill in with progress in the log and in <c>/health</c>. It then looks again
-/// every <see cref="Interval"/>, for spans another process (such as <c>contextc ingest</c>) added.
+/// every <see cref="Interval"/>, for spans another process (such as <c>contextc ingest</c>) added, or at once when
+/// <see cref="Wake"/> says this process added some (a document upload).
 /// </summary>
 public sealed class VectorFiller(VectorIndexer indexer, IndexStore store, ILogger<VectorFiller> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
+    private readonly SemaphoreSlim _wake = new(0, 1);
     private VectorProgress? _status;
+
+    /// <summary>Asks for a look now: spans were added that need vectors. Calls while a look is pending add nothing.</summary>
+    public void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A look is already pending; it will see these spans too.
+        }
+    }
 
     /// <summary>Spans with vectors out of all spans, as last seen.</summary>
     public VectorProgress Status => _status ??= indexer.Status();
@@ -42,7 +57,7 @@ public sealed class VectorFiller(VectorIndexer indexer, IndexStore store, ILogge
                     logger.LogInformation("Vectors complete: {Embedded} spans embedded in {Seconds:F1} s", report.Embedded, report.ElapsedMs / 1000.0);
                 }
 
-                await Task.Delay(Interval, stoppingToken);
+                await _wake.WaitAsync(Interval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using ContextCompiler.Core.Cite;
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Server.Endpoints;
+using ContextCompiler.Storage.Corpora;
 using ContextCompiler.Storage.Sessions;
 using ModelContextProtocol.Server;
 
@@ -14,7 +15,7 @@ namespace ContextCompiler.Server.Mcp;
 /// from the same API key authentication as <c>/v1</c>; failures are turned into error results by <see cref="ToolErrors"/>.
 /// </summary>
 [McpServerToolType]
-public sealed class ContextTools(WorkingSetCompiler compiler, SessionGateway sessions)
+public sealed class ContextTools(WorkingSetCompiler compiler, SessionGateway sessions, CorpusStore corpora)
 {
     /// <summary>compile_context: a cited working set for a query; stores nothing.</summary>
     [McpServerTool(Name = "compile_context", Title = "Compile context", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
@@ -22,13 +23,14 @@ public sealed class ContextTools(WorkingSetCompiler compiler, SessionGateway ses
         + "Cite its blocks as [n] by their citation numbers. Stores nothing.")]
     [return: Description("The working set: rendered text with [n] headers, its citations, and its exact token count.")]
     public Task<WorkingSet> CompileContext(
+        ClaimsPrincipal user,
         [Description("What the context is for, usually the user's question.")] string query,
         [Description("Tokens the rendered working set may take, from 1 to the server's maximum.")] int budget,
-        [Description("Only retrieve from this corpus.")] string? corpus = null,
+        [Description("Only retrieve from this corpus (one of yours, or a shared one).")] string? corpus = null,
         [Description("Only retrieve from paths that start with this prefix.")] string? pathPrefix = null,
         [Description("Count tokens in this encoding or model's tokens (o200k_base, cl100k_base, gpt-4o, gpt-4, …); the service's own when omitted.")] string? tokenizer = null,
         CancellationToken cancellationToken = default) =>
-        compiler.CompileAsync(CompileValidation.Request(new CompileBody(query, budget, corpus, pathPrefix, null, false, tokenizer), sessions.MaxBudget), cancellationToken);
+        compiler.CompileAsync(CompileValidation.Request(new CompileBody(query, budget, corpus, pathPrefix, null, false, tokenizer), sessions.MaxBudget, corpora, user.Tenant()), cancellationToken);
 
     /// <summary>take_turn: a user message stored with its working set and the history to send with it.</summary>
     [McpServerTool(Name = "take_turn", Title = "Take a turn", Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]

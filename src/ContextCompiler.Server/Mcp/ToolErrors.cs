@@ -29,7 +29,7 @@ internal static class ToolErrors
     private static string? Describe(Exception e) => e switch
     {
         ArgumentException or System.Text.Json.JsonException or FormatException => "Invalid request",
-        SessionNotFoundException => "Not found",
+        SessionNotFoundException or Storage.Corpora.CorpusNotFoundException => "Not found",
         SessionConflictException => "Conflict",
         SessionCapacityException => "Too many sessions",
         _ => null,

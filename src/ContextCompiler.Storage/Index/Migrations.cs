@@ -98,5 +98,24 @@ internal static class Migrations
             -- An assistant message's citation check against the working set of the turn it answers (JSON), stored with it.
             ALTER TABLE messages ADD COLUMN citation_check TEXT;
             """),
+        (5, """
+            -- Corpora as a resource. An operator's corpus (tenant NULL) has its name as key; a tenant's corpus has the key
+            -- 'tenant/name', so two tenants may use the same name. Shared corpora are readable by every tenant.
+            CREATE TABLE corpora (
+                key        TEXT PRIMARY KEY,
+                name       TEXT NOT NULL,
+                tenant     TEXT,
+                shared     INTEGER NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL
+            );
+            CREATE INDEX corpora_by_tenant ON corpora (tenant);
+            -- Corpora ingested before corpora were a resource stay readable by everyone, as they were.
+            INSERT INTO corpora (key, name, tenant, shared, created_at)
+                SELECT DISTINCT corpus, corpus, NULL, 1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM artifacts;
+            -- A document uploaded over HTTP keeps the text and media type it was sent with, so GET returns it exactly;
+            -- content holds the converted text that was chunked.
+            ALTER TABLE artifacts ADD COLUMN original TEXT;
+            ALTER TABLE artifacts ADD COLUMN media_type TEXT;
+            """),
     ];
 }

@@ -146,6 +146,11 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
 
         using var connection = store.OpenConnection();
         using var transaction = connection.BeginTransaction();
+        foreach (var corpus in prepared.Select(p => p.Artifact.Corpus).Distinct(StringComparer.Ordinal))
+        {
+            Corpora.CorpusStore.EnsureOperatorCorpus(connection, transaction, corpus);
+        }
+
         using (var writer = new SpanIndexWriter(connection, transaction))
         {
             foreach (var (artifact, previous) in prepared)

@@ -35,6 +35,7 @@ public sealed class Fts5LexicalRetriever(IndexStore store) : ILexicalRetriever
             JOIN artifacts a ON a.id = s.artifact_id
             WHERE span_fts MATCH $match
               AND ($corpus IS NULL OR a.corpus = $corpus)
+              AND ($corpora IS NULL OR a.corpus IN (SELECT value FROM json_each($corpora)))
               AND ($prefix IS NULL OR substr(a.path, 1, length($prefix)) = $prefix)
             ORDER BY score DESC, a.corpus, a.path, s.start_line
             LIMIT $limit
@@ -45,6 +46,7 @@ public sealed class Fts5LexicalRetriever(IndexStore store) : ILexicalRetriever
         command.Parameters.AddWithValue("$match", MatchExpression(terms));
         command.Parameters.AddWithValue("$corpus", (object?)filter.Corpus ?? DBNull.Value);
         command.Parameters.AddWithValue("$prefix", (object?)filter.PathPrefix ?? DBNull.Value);
+        command.Parameters.AddWithValue("$corpora", filter.Corpora is null ? DBNull.Value : System.Text.Json.JsonSerializer.Serialize(filter.Corpora));
         command.Parameters.AddWithValue("$limit", limit);
         using var reader = command.ExecuteReader();
         var hits = new List<RankedSpan>(limit);

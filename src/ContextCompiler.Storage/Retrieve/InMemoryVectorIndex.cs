@@ -45,7 +45,7 @@ public sealed class InMemoryVectorIndex(IndexSnapshotCache snapshots) : IVectorR
     private static TopK Scan(IndexSnapshot snapshot, ReadOnlySpan<float> query, RetrievalFilter filter, int limit, int from, int to)
     {
         var best = new TopK(limit);
-        bool filtered = filter.Corpus is not null || filter.PathPrefix is not null;
+        bool filtered = !filter.IsEmpty;
         var matrix = snapshot.Matrix.AsSpan();
         int dims = snapshot.Dimensions;
         for (int row = from; row < to; row++)

@@ -17,7 +17,7 @@ public sealed record RecompileRequest(int? Budget = null, IReadOnlyList<string>?
 /// configuration and budget unless overridden, and compares each new working set with the stored one. Reads only:
 /// nothing is written, so the stored session replays byte for byte afterwards.
 /// </summary>
-public sealed class SessionRecompiler(SessionStore sessions, WorkingSetCompiler compiler)
+public sealed class SessionRecompiler(SessionStore sessions, WorkingSetCompiler compiler, Corpora.CorpusStore corpora, Corpora.DocumentStore documents)
 {
     /// <summary>Compiles every stored user turn of the session again and reports the differences.</summary>
     /// <exception cref="ArgumentException">A budget below 1 or above the store's maximum, or an unknown or invalid option.</exception>
@@ -36,6 +36,8 @@ public sealed class SessionRecompiler(SessionStore sessions, WorkingSetCompiler 
         CompilerOptionsParser.Apply(new CompilerOptions(), overrides);
 
         var replay = sessions.Replay(tenant, id);
+        // Today's readable corpora: a corpus deleted since, or no longer shared, is not retrieved from again.
+        var readable = new Core.Retrieve.RetrievalFilter(Corpora: corpora.Readable(tenant));
         var turns = new List<RecompiledTurn>();
         foreach (var turn in replay.Turns)
         {
@@ -48,13 +50,28 @@ public sealed class SessionRecompiler(SessionStore sessions, WorkingSetCompiler 
             var options = CompilerOptionsParser.Apply(stored.Manifest.Config, overrides);
             int budget = request.Budget ?? stored.Budget;
             var fresh = await compiler.CompileAsync(
-                new CompileRequest(stored.Query, budget, Options: options, RetrievalQuery: stored.RetrievalQuery, RetrievalContext: stored.RetrievalContext,
+                new CompileRequest(stored.Query, budget, readable, options, RetrievalQuery: stored.RetrievalQuery, RetrievalContext: stored.RetrievalContext,
                     Tokenizer: stored.Manifest.Tokenizer), cancellationToken);
             turns.Add(RecompiledTurn.From(user.Sequence, user.Id, stored.Query, stored.Budget, budget, stored.Citations.Count, fresh.Citations.Count,
-                WorkingSetDiff.Compare(stored, fresh)));
+                WorkingSetDiff.Compare(stored, fresh)) with { StaleCitations = Stale(stored, user.CreatedAt) });
         }
 
         return new RecompileReport(replay.Session.Id, request.Budget, overrides, turns, RecompileSummary.Of(turns));
+    }
+
+    // Cited documents written after the turn (changed) or no longer there (deleted).
+    private List<StaleCitation> Stale(WorkingSet stored, DateTimeOffset turnTime)
+    {
+        var written = documents.LastWritten(stored.Citations.Select(c => (c.Corpus, c.Path)));
+        return stored.Citations
+            .Select(c => written[(c.Corpus, c.Path)] switch
+            {
+                null => new StaleCitation(c.N, c.Corpus, c.Path, c.StartLine, c.EndLine, "deleted"),
+                { } at when at > turnTime => new StaleCitation(c.N, c.Corpus, c.Path, c.StartLine, c.EndLine, "changed"),
+                _ => null,
+            })
+            .OfType<StaleCitation>()
+            .ToList();
     }
 
     // A stored working set that cannot be read is damage in the database, not a bad request: it must not surface as a 400.

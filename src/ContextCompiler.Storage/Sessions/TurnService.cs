@@ -1,5 +1,7 @@
 using System.Text.Json;
 using ContextCompiler.Core.Compile;
+using ContextCompiler.Core.Retrieve;
+using ContextCompiler.Storage.Corpora;
 
 namespace ContextCompiler.Storage.Sessions;
 
@@ -9,7 +11,7 @@ namespace ContextCompiler.Storage.Sessions;
 /// </summary>
 public sealed class TurnService(
     SessionRepository repository, SessionLocks locks, BudgetResolver budgets, RetrievalQueryBuilder queries, WorkingSetCompiler compiler,
-    IdempotencyKeys idempotencyKeys, SessionStoreOptions options)
+    CorpusStore corpora, IdempotencyKeys idempotencyKeys, SessionStoreOptions options)
 {
     /// <summary>
     /// Builds the history within its budget, compiles the working set from the message and the recent conversation, then
@@ -34,7 +36,9 @@ public sealed class TurnService(
         var planned = budgets.Resolve(request.Budgets, session.DefaultBudgets);
         var history = HistoryBuilder.Build(earlier, planned.History, compiler.TokenizerFor(request.Tokenizer), request.SkipOversized);
         var resolved = planned.AfterHistory(history.TokenCount);
-        var compileRequest = queries.For(earlier, text, resolved.Context, request.Explain, request.Tokenizer);
+        // Only the corpora this tenant may read: its own and the shared ones.
+        var readable = new RetrievalFilter(Corpora: corpora.Readable(tenant));
+        var compileRequest = queries.For(earlier, text, resolved.Context, request.Explain, request.Tokenizer, readable);
         var workingSet = await compiler.CompileAsync(compileRequest, cancellationToken);
 
         var json = new RawJson(JsonSerializer.Serialize(workingSet, SessionJson.Options));

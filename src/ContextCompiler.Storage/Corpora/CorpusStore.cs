@@ -1,0 +1,206 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ContextCompiler.Storage.Index;
+using ContextCompiler.Storage.Sessions;
+using Microsoft.Data.Sqlite;
+
+namespace ContextCompiler.Storage.Corpora;
+
+/// <summary>
+/// Corpora and who may read them. A tenant reads its own corpora and the shared ones, and writes only its own. An
+/// operator's corpora (ingested with <c>contextc ingest</c> or at start) belong to no tenant and are shared unless
+/// the operator says otherwise. Another tenant's corpus is reported as not found, never as forbidden.
+/// </summary>
+public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, TimeProvider? clock = null)
+{
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    /// <summary>The limits on what tenants store.</summary>
+    public CorpusLimits Limits => limits;
+
+    /// <summary>The corpus key of a tenant's corpus <paramref name="name"/>.</summary>
+    public static string KeyOf(string tenant, string name) => tenant + "/" + name;
+
+    /// <summary>Creates the tenant's corpus <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">A name outside the rules.</exception>
+    /// <exception cref="CorpusConflictException">The tenant has a corpus of that name, or can read a shared one of that name.</exception>
+    /// <exception cref="QuotaExceededException">The tenant owns the most corpora allowed.</exception>
+    public CorpusInfo Create(string tenant, string name)
+    {
+        ValidateName(name);
+        using var lease = store.Rent();
+        using var transaction = lease.Connection.BeginTransaction(deferred: false);
+        if (Find(lease.Connection, transaction, tenant, name) is not null)
+        {
+            throw new CorpusConflictException($"A corpus named '{name}' exists already.");
+        }
+
+        long owned = Scalar(lease.Connection, transaction, "SELECT COUNT(*) FROM corpora WHERE tenant = $tenant", ("$tenant", tenant));
+        if (owned >= limits.MaxCorporaPerTenant)
+        {
+            throw new QuotaExceededException($"The tenant owns {owned} corpora, the most allowed ({limits.MaxCorporaPerTenant}); delete one first.");
+        }
+
+        var now = _clock.GetUtcNow();
+        Execute(lease.Connection, transaction, "INSERT INTO corpora (key, name, tenant, shared, created_at) VALUES ($key, $name, $tenant, 0, $now)",
+            ("$key", KeyOf(tenant, name)), ("$name", name), ("$tenant", tenant), ("$now", Timestamps.Format(now)));
+        transaction.Commit();
+        return new CorpusInfo(name, KeyOf(tenant, name), true, false, now, 0, 0);
+    }
+
+    /// <summary>The corpora <paramref name="tenant"/> can read, its own first, then the shared ones, each by name.</summary>
+    public IReadOnlyList<CorpusInfo> List(string tenant)
+    {
+        using var lease = store.Rent();
+        using var select = Command(lease.Connection, null, """
+            SELECT c.key, c.name, c.tenant, c.shared, c.created_at, COUNT(a.id), COALESCE(SUM(a.bytes), 0)
+            FROM corpora c LEFT JOIN artifacts a ON a.corpus = c.key
+            WHERE c.tenant = $tenant OR c.shared = 1
+            GROUP BY c.key
+            ORDER BY c.tenant IS NULL OR c.tenant <> $tenant, c.name, c.key
+            """, ("$tenant", tenant));
+        var corpora = new List<CorpusInfo>();
+        using var reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            bool owned = !reader.IsDBNull(2) && reader.GetString(2) == tenant;
+            corpora.Add(new CorpusInfo(reader.GetString(1), reader.GetString(0), owned, reader.GetInt64(3) != 0,
+                Timestamps.Parse(reader.GetString(4)), reader.GetInt32(5), reader.GetInt64(6)));
+        }
+
+        return corpora;
+    }
+
+    /// <summary>Deletes the tenant's corpus with all its documents, from every index.</summary>
+    /// <exception cref="CorpusNotFoundException">The tenant owns no corpus of that name.</exception>
+    public void Delete(string tenant, string name)
+    {
+        using var lease = store.Rent();
+        using var transaction = lease.Connection.BeginTransaction(deferred: false);
+        string key = Owned(lease.Connection, transaction, tenant, name);
+        // Deleting an artifact cascades to its spans; triggers clear the FTS and vector rows.
+        int removed = Execute(lease.Connection, transaction, "DELETE FROM artifacts WHERE corpus = $key", ("$key", key));
+        Execute(lease.Connection, transaction, "DELETE FROM corpora WHERE key = $key", ("$key", key));
+        if (removed > 0)
+        {
+            IndexStore.Execute(lease.Connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'", transaction);
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>The key of the corpus named <paramref name="name"/> that <paramref name="tenant"/> may read: its own, else a shared one.</summary>
+    /// <exception cref="CorpusNotFoundException">No such corpus readable by the tenant.</exception>
+    public string ReadableKey(string tenant, string name)
+    {
+        using var lease = store.Rent();
+        return Find(lease.Connection, null, tenant, name)?.Key ?? throw new CorpusNotFoundException(name);
+    }
+
+    /// <summary>The key of the tenant's own corpus <paramref name="name"/>, which it may write.</summary>
+    /// <exception cref="CorpusNotFoundException">The tenant owns no corpus of that name (a shared one is read-only).</exception>
+    public string OwnedKey(string tenant, string name)
+    {
+        using var lease = store.Rent();
+        return Owned(lease.Connection, null, tenant, name);
+    }
+
+    /// <summary>Every corpus key <paramref name="tenant"/> may read: the retrieval filter of its compiles and turns.</summary>
+    public IReadOnlySet<string> Readable(string tenant)
+    {
+        using var lease = store.Rent();
+        using var select = Command(lease.Connection, null, "SELECT key FROM corpora WHERE tenant = $tenant OR shared = 1", ("$tenant", tenant));
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        using var reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            keys.Add(reader.GetString(0));
+        }
+
+        return keys;
+    }
+
+    /// <summary>Shares a corpus (by key) read-only with every tenant, or stops sharing it. An operator's action, not an API one.</summary>
+    /// <exception cref="CorpusNotFoundException">No corpus has that key.</exception>
+    public void SetShared(string key, bool shared)
+    {
+        using var lease = store.Rent();
+        if (Execute(lease.Connection, null, "UPDATE corpora SET shared = $shared WHERE key = $key", ("$shared", shared ? 1 : 0), ("$key", key)) == 0)
+        {
+            throw new CorpusNotFoundException(key);
+        }
+    }
+
+    /// <summary>
+    /// Makes sure the operator's corpus <paramref name="key"/> is registered (shared, as operator corpora were before they
+    /// were a resource). Called by ingestion inside its transaction; a tenant's key (with a '/') must exist already.
+    /// </summary>
+    internal static void EnsureOperatorCorpus(SqliteConnection connection, SqliteTransaction transaction, string key)
+    {
+        if (key.Contains('/'))
+        {
+            if (Scalar(connection, transaction, "SELECT COUNT(*) FROM corpora WHERE key = $key", ("$key", key)) == 0)
+            {
+                throw new CorpusNotFoundException(key);
+            }
+
+            return;
+        }
+
+        Execute(connection, transaction, "INSERT OR IGNORE INTO corpora (key, name, tenant, shared, created_at) VALUES ($key, $key, NULL, 1, $now)",
+            ("$key", key), ("$now", Timestamps.Format(DateTimeOffset.UtcNow)));
+    }
+
+    /// <exception cref="ArgumentException">A name outside the rules.</exception>
+    public static void ValidateName(string? name)
+    {
+        if (name is null || !NamePattern().IsMatch(name))
+        {
+            throw new ArgumentException(
+                $"A corpus name is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit; '{name}' is not.");
+        }
+    }
+
+    // The tenant's own corpus of that name, else a shared corpus of that name (the operator's before another tenant's).
+    private static (string Key, bool Owned)? Find(SqliteConnection connection, SqliteTransaction? transaction, string tenant, string name)
+    {
+        using var select = Command(connection, transaction, """
+            SELECT key, tenant = $tenant FROM corpora
+            WHERE name = $name AND (tenant = $tenant OR shared = 1)
+            ORDER BY tenant = $tenant DESC, tenant IS NOT NULL, key LIMIT 1
+            """, ("$tenant", tenant), ("$name", name));
+        using var reader = select.ExecuteReader();
+        return reader.Read() ? (reader.GetString(0), !reader.IsDBNull(1) && reader.GetInt64(1) == 1) : null;
+    }
+
+    private static string Owned(SqliteConnection connection, SqliteTransaction? transaction, string tenant, string name) =>
+        Find(connection, transaction, tenant, name) is { Owned: true } found ? found.Key : throw new CorpusNotFoundException(name);
+
+    private static long Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string, object?)[] parameters)
+    {
+        using var command = Command(connection, transaction, sql, parameters);
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string, object?)[] parameters)
+    {
+        using var command = Command(connection, transaction, sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    internal static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex NamePattern();
+}

@@ -1,0 +1,324 @@
+using System.Globalization;
+using System.Text;
+using ContextCompiler.Core.Ingest;
+using ContextCompiler.Core.Tokenization;
+using ContextCompiler.Storage.Index;
+using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Storage.Ingest;
+using Microsoft.Data.Sqlite;
+
+namespace ContextCompiler.Storage.Corpora;
+
+/// <summary>
+/// A tenant's documents, one at a time. A PUT converts, chunks and writes the text, its spans and their full-text rows
+/// in one transaction, so the document is in lexical retrieval when the call returns; vectors follow in the background
+/// (<see cref="VectorIndexer"/>), and the document's status says when they are all there. Quotas are checked inside
+/// the same transaction, so concurrent uploads cannot overshoot them.
+/// </summary>
+public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokenizer tokenizer)
+{
+    private const string InfoColumns = """
+        a.corpus, a.path, a.media_type, a.bytes, a.content_hash, a.ingested_at,
+        (SELECT COUNT(*) FROM spans s WHERE s.artifact_id = a.id),
+        (SELECT COALESCE(SUM(s.tokens), 0) FROM spans s WHERE s.artifact_id = a.id),
+        (SELECT COUNT(*) FROM spans s WHERE s.artifact_id = a.id AND NOT EXISTS (SELECT 1 FROM span_vectors v WHERE v.rowid = s.id))
+        """;
+
+    private readonly Chunker _chunker = new(tokenizer, new ChunkingOptions());
+    private readonly Lock _writeGate = new();
+
+    /// <summary>Stores <paramref name="text"/> at <paramref name="path"/> of the tenant's corpus, replacing what was there.</summary>
+    /// <param name="mediaType">What the text is (text/markdown, text/plain, text/html, or a source-code type); the path's extension decides when null.</param>
+    /// <exception cref="ArgumentException">A bad path, an unknown media type, or text with no content.</exception>
+    /// <exception cref="CorpusNotFoundException">The tenant owns no such corpus.</exception>
+    /// <exception cref="DocumentTooLargeException">Over the per-document limit.</exception>
+    /// <exception cref="QuotaExceededException">Over the tenant's documents or bytes.</exception>
+    public DocumentWrite Put(string tenant, string corpus, string path, string text, string? mediaType)
+    {
+        DocumentPaths.Validate(path);
+        var kind = DocumentKinds.Of(mediaType, path);
+        long bytes = Encoding.UTF8.GetByteCount(text);
+        if (bytes > corpora.Limits.MaxDocumentBytes)
+        {
+            throw new DocumentTooLargeException($"The document has {bytes} bytes; at most {corpora.Limits.MaxDocumentBytes} are allowed.");
+        }
+
+        string key = corpora.OwnedKey(tenant, corpus);
+        var file = new SourceFile(key, $"{key}/{path}", path);
+        StoredArtifact? previous = null;
+        var loaded = SourceLoader.FromText(file, kind, text, hash =>
+        {
+            previous = Existing(key, path);
+            return previous is not null && previous.ContentHash == hash && previous.Chunking == _chunker.Options.Fingerprint && SameMediaType(key, path, mediaType);
+        });
+        if (loaded.SkipReason is not null)
+        {
+            throw new ArgumentException($"The document cannot be indexed: {loaded.SkipReason}.");
+        }
+
+        if (loaded.Content is null)
+        {
+            return new DocumentWrite(Info(key, path) ?? throw new DocumentNotFoundException(corpus, path), Created: false, Changed: false);
+        }
+
+        // Chunked outside the write lock: it is the slow part, and it needs nothing from the database.
+        var chunks = _chunker.Split(loaded.Content, kind);
+        var artifact = new PreparedArtifact(key, path, kind, loaded.ContentHash, _chunker.Options.Fingerprint, loaded.Content, bytes, chunks);
+        lock (_writeGate)
+        {
+            using var lease = store.Rent();
+            using var transaction = lease.Connection.BeginTransaction(deferred: false);
+            var current = Existing(lease.Connection, transaction, key, path);
+            CheckQuota(lease.Connection, transaction, tenant, bytes, current);
+            using (var writer = new SpanIndexWriter(lease.Connection, transaction))
+            {
+                writer.Write(artifact, current);
+            }
+
+            using (var keep = CorpusStore.Command(lease.Connection, transaction,
+                "UPDATE artifacts SET original = CAST($original AS TEXT), media_type = $media WHERE corpus = $corpus AND path = $path",
+                ("$original", ExactText.Bind(text)), ("$media", mediaType), ("$corpus", key), ("$path", path)))
+            {
+                keep.ExecuteNonQuery();
+            }
+
+            IndexStore.Execute(lease.Connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'", transaction);
+            transaction.Commit();
+            return new DocumentWrite(Info(lease.Connection, key, path)!, Created: current is null, Changed: true);
+        }
+    }
+
+    /// <summary>The document with the text it was stored with (for documents ingested from files, the converted text).</summary>
+    /// <exception cref="CorpusNotFoundException">The tenant can read no such corpus.</exception>
+    /// <exception cref="DocumentNotFoundException">No document at that path.</exception>
+    public StoredDocument Get(string tenant, string corpus, string path)
+    {
+        string key = corpora.ReadableKey(tenant, corpus);
+        using var lease = store.Rent();
+        var info = Info(lease.Connection, key, path) ?? throw new DocumentNotFoundException(corpus, path);
+        using var select = CorpusStore.Command(lease.Connection, null,
+            "SELECT original, content FROM artifacts WHERE corpus = $corpus AND path = $path", ("$corpus", key), ("$path", path));
+        using var reader = select.ExecuteReader();
+        reader.Read();
+        return new StoredDocument(info, reader.IsDBNull(0) ? reader.GetString(1) : ExactText.Read(reader, 0)!);
+    }
+
+    /// <summary>Removes the document from every index.</summary>
+    /// <exception cref="CorpusNotFoundException">The tenant owns no such corpus.</exception>
+    /// <exception cref="DocumentNotFoundException">No document at that path.</exception>
+    public void Delete(string tenant, string corpus, string path)
+    {
+        string key = corpora.OwnedKey(tenant, corpus);
+        lock (_writeGate)
+        {
+            using var lease = store.Rent();
+            using var transaction = lease.Connection.BeginTransaction(deferred: false);
+            var current = Existing(lease.Connection, transaction, key, path) ?? throw new DocumentNotFoundException(corpus, path);
+            using (var writer = new SpanIndexWriter(lease.Connection, transaction))
+            {
+                writer.Delete(current.Id);
+            }
+
+            IndexStore.Execute(lease.Connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'", transaction);
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>The corpus's documents in path order, from after <paramref name="cursor"/>, whose paths start with <paramref name="prefix"/>.</summary>
+    /// <exception cref="ArgumentException">A limit outside 1..1000.</exception>
+    /// <exception cref="CorpusNotFoundException">The tenant can read no such corpus.</exception>
+    public DocumentPage List(string tenant, string corpus, string? prefix, int? limit, string? cursor)
+    {
+        int take = limit ?? 100;
+        if (take is < 1 or > 1000)
+        {
+            throw new ArgumentException($"limit must be between 1 and 1000, not {take}.");
+        }
+
+        string key = corpora.ReadableKey(tenant, corpus);
+        string after = cursor is null ? string.Empty : DecodeCursor(cursor);
+        using var lease = store.Rent();
+        // substr rather than LIKE: a prefix may hold '%' or '_', which LIKE would read as wildcards.
+        using var select = CorpusStore.Command(lease.Connection, null, $"""
+            SELECT {InfoColumns} FROM artifacts a
+            WHERE a.corpus = $corpus AND a.path > $after AND ($prefix IS NULL OR substr(a.path, 1, length($prefix)) = $prefix)
+            ORDER BY a.path LIMIT $take
+            """, ("$corpus", key), ("$after", after), ("$prefix", string.IsNullOrEmpty(prefix) ? null : prefix), ("$take", take + 1));
+        var items = new List<DocumentInfo>();
+        using var reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            items.Add(ReadInfo(reader));
+        }
+
+        string? next = items.Count > take ? EncodeCursor(items[take - 1].Path) : null;
+        return new DocumentPage(items.Take(take).Select(d => d with { Corpus = corpus }).ToList(), next);
+    }
+
+    /// <summary>
+    /// When each cited document (by corpus key and path) was last written, or null when it is gone: what a recompile needs
+    /// to say which stored citations no longer match their source.
+    /// </summary>
+    public IReadOnlyDictionary<(string Corpus, string Path), DateTimeOffset?> LastWritten(IEnumerable<(string Corpus, string Path)> documents)
+    {
+        using var lease = store.Rent();
+        using var select = CorpusStore.Command(lease.Connection, null, "SELECT ingested_at FROM artifacts WHERE corpus = $corpus AND path = $path",
+            ("$corpus", string.Empty), ("$path", string.Empty));
+        var result = new Dictionary<(string, string), DateTimeOffset?>();
+        foreach (var document in documents.Distinct())
+        {
+            select.Parameters["$corpus"].Value = document.Corpus;
+            select.Parameters["$path"].Value = document.Path;
+            result[document] = select.ExecuteScalar() is string at ? Timestamps.Parse(at) : null;
+        }
+
+        return result;
+    }
+
+    private void CheckQuota(SqliteConnection connection, SqliteTransaction transaction, string tenant, long bytes, StoredArtifact? replaced)
+    {
+        using var usage = CorpusStore.Command(connection, transaction, """
+            SELECT COUNT(a.id), COALESCE(SUM(a.bytes), 0) FROM artifacts a JOIN corpora c ON c.key = a.corpus WHERE c.tenant = $tenant
+            """, ("$tenant", tenant));
+        using var reader = usage.ExecuteReader();
+        reader.Read();
+        long documents = reader.GetInt64(0);
+        long stored = reader.GetInt64(1);
+        if (replaced is not null)
+        {
+            documents--;
+            using var old = CorpusStore.Command(connection, transaction, "SELECT bytes FROM artifacts WHERE id = $id", ("$id", replaced.Id));
+            stored -= Convert.ToInt64(old.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        var limits = corpora.Limits;
+        if (documents + 1 > limits.MaxDocumentsPerTenant)
+        {
+            throw new QuotaExceededException($"The tenant stores {documents} documents, the most allowed ({limits.MaxDocumentsPerTenant}); delete some first.");
+        }
+
+        if (stored + bytes > limits.MaxBytesPerTenant)
+        {
+            throw new QuotaExceededException(
+                $"The tenant stores {stored} bytes; {bytes} more would exceed its {limits.MaxBytesPerTenant} bytes. Delete documents first.");
+        }
+    }
+
+    private StoredArtifact? Existing(string key, string path)
+    {
+        using var lease = store.Rent();
+        return Existing(lease.Connection, null, key, path);
+    }
+
+    private static StoredArtifact? Existing(SqliteConnection connection, SqliteTransaction? transaction, string key, string path)
+    {
+        using var select = CorpusStore.Command(connection, transaction,
+            "SELECT id, content_hash, chunking FROM artifacts WHERE corpus = $corpus AND path = $path", ("$corpus", key), ("$path", path));
+        using var reader = select.ExecuteReader();
+        return reader.Read() ? new StoredArtifact(reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
+    }
+
+    private bool SameMediaType(string key, string path, string? mediaType)
+    {
+        using var lease = store.Rent();
+        using var select = CorpusStore.Command(lease.Connection, null, "SELECT media_type FROM artifacts WHERE corpus = $corpus AND path = $path", ("$corpus", key), ("$path", path));
+        return select.ExecuteScalar() is var stored && (stored is DBNull or null ? null : (string)stored) == mediaType;
+    }
+
+    private DocumentInfo? Info(string key, string path)
+    {
+        using var lease = store.Rent();
+        return Info(lease.Connection, key, path);
+    }
+
+    private static DocumentInfo? Info(SqliteConnection connection, string key, string path)
+    {
+        using var select = CorpusStore.Command(connection, null, $"SELECT {InfoColumns} FROM artifacts a WHERE a.corpus = $corpus AND a.path = $path",
+            ("$corpus", key), ("$path", path));
+        using var reader = select.ExecuteReader();
+        return reader.Read() ? ReadInfo(reader) : null;
+    }
+
+    private static DocumentInfo ReadInfo(SqliteDataReader r)
+    {
+        string corpus = r.GetString(0);
+        // A tenant's corpus is shown by its name, as the tenant created it.
+        int slash = corpus.IndexOf('/', StringComparison.Ordinal);
+        return new DocumentInfo(slash < 0 ? corpus : corpus[(slash + 1)..], r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt64(3), r.GetInt32(6),
+            r.GetInt64(7), r.GetString(4), r.GetInt64(8) == 0 ? DocumentStatus.Ready : DocumentStatus.Indexing, Timestamps.Parse(r.GetString(5)));
+    }
+
+    private static string EncodeCursor(string path) => Convert.ToBase64String(Encoding.UTF8.GetBytes(path)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static string DecodeCursor(string cursor)
+    {
+        try
+        {
+            string padded = cursor.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - padded.Length % 4) % 4);
+            return new UTF8Encoding(false, true).GetString(Convert.FromBase64String(padded));
+        }
+        catch (Exception e) when (e is FormatException or DecoderFallbackException)
+        {
+            throw new ArgumentException("cursor is not one this service returned.");
+        }
+    }
+}
+
+/// <summary>The rules for a document's path inside its corpus.</summary>
+public static class DocumentPaths
+{
+    /// <summary>Longest accepted path, in characters.</summary>
+    public const int MaxLength = 1024;
+
+    /// <exception cref="ArgumentException">An empty, absolute or too long path, a '.' or '..' segment, an empty segment, a backslash or a control character.</exception>
+    public static void Validate(string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            throw new ArgumentException("The document path must not be empty.");
+        }
+
+        if (path.Length > MaxLength)
+        {
+            throw new ArgumentException($"The document path has {path.Length} characters; at most {MaxLength} are allowed.");
+        }
+
+        if (path.Any(c => char.IsControl(c) || char.IsSurrogate(c) && !char.IsSurrogatePair(path, path.IndexOf(c))))
+        {
+            throw new ArgumentException("The document path must not contain control characters or invalid Unicode.");
+        }
+
+        if (path.StartsWith('/') || path.Contains('\\') || (path.Length >= 2 && path[1] == ':'))
+        {
+            throw new ArgumentException($"The document path must be relative, with '/' between folders: '{path}' is not.");
+        }
+
+        if (path.Split('/').Any(segment => segment is "" or "." or ".."))
+        {
+            throw new ArgumentException($"The document path must not have empty, '.' or '..' segments: '{path}' has.");
+        }
+    }
+}
+
+/// <summary>What kind of text a document is, from its media type or else its path.</summary>
+public static class DocumentKinds
+{
+    /// <exception cref="ArgumentException">A media type that is not text the ingestor handles, or no media type and an unknown extension.</exception>
+    public static SourceKind Of(string? mediaType, string path)
+    {
+        string? type = mediaType?.Split(';')[0].Trim().ToLowerInvariant();
+        return type switch
+        {
+            null or "" or "application/octet-stream" => SourceClassifier.Classify(path)
+                ?? throw new ArgumentException($"Give the document's media type (text/markdown, text/plain, text/html or a source-code type): '{path}' has no known extension."),
+            "text/markdown" or "text/x-markdown" => SourceKind.Markdown,
+            "text/plain" => SourceClassifier.Classify(path) is SourceKind.Code ? SourceKind.Code : SourceKind.Text,
+            "text/html" or "application/xhtml+xml" => SourceKind.Html,
+            "application/json" or "application/x-yaml" or "application/yaml" or "application/toml" or "application/sql" or "application/javascript"
+                or "application/x-sh" => SourceKind.Code,
+            _ when type.StartsWith("text/x-", StringComparison.Ordinal) || type is "text/javascript" or "text/css" or "text/csv" => SourceKind.Code,
+            _ => throw new ArgumentException($"Media type '{mediaType}' is not one the service indexes (text/markdown, text/plain, text/html or source code)."),
+        };
+    }
+}
