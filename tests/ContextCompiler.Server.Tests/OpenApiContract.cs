@@ -84,17 +84,28 @@ public sealed class OpenApiContract
     public IReadOnlyList<string> ValidateComponent(string name, string json) =>
         _defs.ContainsKey(name) ? Validate(new JsonObject { ["$ref"] = ComponentsPrefix + name }, json) : [$"The document has no {name} schema."];
 
-    /// <summary>The document's path template that <paramref name="path"/> matches, literal segments before parameters.</summary>
+    /// <summary>
+    /// The document's path template that <paramref name="path"/> matches, literal segments before parameters. OpenAPI has
+    /// no multi-segment parameter, so a template ending in a parameter (a document path) may, failing an exact match,
+    /// take the remaining segments, as its catch-all route does.
+    /// </summary>
     public string? Template(string path)
     {
         var segments = path.Trim('/').Split('/');
-        return _paths
-            .Select(p => p.Key)
-            .Select(t => (Template: t, Segments: t.Trim('/').Split('/')))
-            .Where(t => t.Segments.Length == segments.Length && t.Segments.Zip(segments).All(s => IsParameter(s.First) ? s.Second.Length > 0 : s.First == s.Second))
+        var templates = _paths.Select(p => p.Key).Select(t => (Template: t, Segments: t.Trim('/').Split('/'))).ToList();
+        return templates
+            .Where(t => t.Segments.Length == segments.Length && Matches(t.Segments, segments))
             .OrderBy(t => t.Segments.Count(IsParameter))
             .Select(t => t.Template)
-            .FirstOrDefault();
+            .FirstOrDefault()
+            ?? templates
+                .Where(t => t.Segments.Length < segments.Length && IsParameter(t.Segments[^1]) && Matches(t.Segments, segments[..t.Segments.Length]))
+                .OrderByDescending(t => t.Segments.Length)
+                .Select(t => t.Template)
+                .FirstOrDefault();
+
+        static bool Matches(string[] template, string[] segments) =>
+            template.Zip(segments).All(s => IsParameter(s.First) ? s.Second.Length > 0 : s.First == s.Second);
 
         static bool IsParameter(string segment) => segment.StartsWith('{') && segment.EndsWith('}');
     }

@@ -32,7 +32,8 @@ public static class CorporaApi
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPut("/{corpus}/documents/{**path}", Put).WithName("PutDocument")
             .WithSummary("Store or replace a document: a JSON body {text, mediaType} or the raw text with its Content-Type. Searchable when this answers; vectors follow.")
-            .Accepts<DocumentBody>("application/json", "text/markdown", "text/plain", "text/html")
+            .Accepts<DocumentBody>("application/json", "text/*", "application/octet-stream", "application/xhtml+xml", "application/yaml", "application/x-yaml",
+                "application/toml", "application/sql", "application/javascript", "application/x-sh")
             .Produces<DocumentWrite>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesJsonBodyProblems()
             // A document may be larger than the service's usual request limit; JSON escaping can double its size.
