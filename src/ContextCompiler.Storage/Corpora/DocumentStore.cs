@@ -284,7 +284,7 @@ public static class DocumentPaths
             throw new ArgumentException($"The document path has {path.Length} characters; at most {MaxLength} are allowed.");
         }
 
-        if (path.Any(c => char.IsControl(c) || char.IsSurrogate(c) && !char.IsSurrogatePair(path, path.IndexOf(c))))
+        if (path.Any(char.IsControl) || !IsValidUnicode(path))
         {
             throw new ArgumentException("The document path must not contain control characters or invalid Unicode.");
         }
@@ -298,6 +298,23 @@ public static class DocumentPaths
         {
             throw new ArgumentException($"The document path must not have empty, '.' or '..' segments: '{path}' has.");
         }
+    }
+
+    private static bool IsValidUnicode(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }
 

@@ -25,8 +25,15 @@ public sealed class DocumentPathTests
     [InlineData("tab\there.md")]
     [InlineData("nul\0.md")]
     [InlineData("del\u007f.md")]
-    [InlineData("lone\ud800.md")]
     public void Unsafe_paths_are_refused(string path) => Assert.Throws<ArgumentException>(() => DocumentPaths.Validate(path));
+
+    [Fact]
+    public void A_lone_surrogate_is_refused_and_a_pair_passes()
+    {
+        Assert.Throws<ArgumentException>(() => DocumentPaths.Validate("lone\ud800.md"));
+        Assert.Throws<ArgumentException>(() => DocumentPaths.Validate("\udc00.md"));
+        DocumentPaths.Validate("emoji-\ud83d\ude00.md");
+    }
 
     [Fact]
     public void A_path_over_the_limit_is_refused() =>
