@@ -114,6 +114,12 @@ public static class FuzzGenerators
         ("POST", "/v1/sessions/{id}/messages"), ("GET", "/v1/sessions/{id}/history"), ("GET", "/v1/sessions/{id}/replay"),
         ("POST", "/v1/sessions/{id}/replay/recompile"), ("GET", "/v1/sessions/{id}/nope"), ("GET", "/V1/SESSIONS/{id}/REPLAY"),
         ("POST", "/v1/sessions/{id}/turns/"), ("GET", "/v1"), ("GET", "/"), ("POST", "/v1/compile/extra"),
+        // Corpora: a name the fuzzer's requests may create, the shared corpus (read-only for tenants), nested and odd paths
+        // (not %00: the in-memory test host throws on it before the app runs, where Kestrel answers 400).
+        ("GET", "/v1/corpora"), ("POST", "/v1/corpora"), ("DELETE", "/v1/corpora/fuzz"), ("GET", "/v1/corpora/fuzz/documents"),
+        ("PUT", "/v1/corpora/fuzz/documents/a/b.md"), ("GET", "/v1/corpora/fuzz/documents/a/b.md"), ("DELETE", "/v1/corpora/fuzz/documents/a/b.md"),
+        ("PUT", "/v1/corpora/fuzz/documents/%2e%2e/x.md"), ("PUT", "/v1/corpora/fuzz/documents/a%5Cb.md"), ("PUT", "/v1/corpora/sqlite-docs/documents/x.md"),
+        ("GET", "/v1/corpora/sqlite-docs/documents/wal.md"), ("GET", "/v1/corpora/sqlite-docs/documents"),
     ];
 
     private static readonly string[] Methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "FUZZ"];
@@ -247,7 +253,13 @@ public static class FuzzGenerators
 
     private static readonly (string Name, Gen<byte[]> Value)[] RecompileFields = [("budget", Integer), ("options", Options)];
 
-    private static readonly (string Name, Gen<byte[]> Value)[] AllFields = [.. CompileFields, .. CreateFields, .. TurnFields, .. MessageFields, .. RecompileFields];
+    private static readonly (string Name, Gen<byte[]> Value)[] CorpusFields = [("name", Text("fuzz", "fuzz-2", "sqlite-docs", "a/b", "", " "))];
+
+    private static readonly (string Name, Gen<byte[]> Value)[] DocumentFields =
+        [("text", Text("# Fuzz\\n\\nSome text.", "", " ")), ("mediaType", Text("text/markdown", "text/plain", "text/html", "application/pdf", "", "text/x-python"))];
+
+    private static readonly (string Name, Gen<byte[]> Value)[] AllFields =
+        [.. CompileFields, .. CreateFields, .. TurnFields, .. MessageFields, .. RecompileFields, .. CorpusFields, .. DocumentFields];
 
     private static (string Name, Gen<byte[]> Value)[] FieldsOf(string path) => path.TrimEnd('/').ToLowerInvariant() switch
     {
@@ -256,6 +268,8 @@ public static class FuzzGenerators
         var p when p.EndsWith("/turns", StringComparison.Ordinal) => TurnFields,
         var p when p.EndsWith("/messages", StringComparison.Ordinal) => MessageFields,
         var p when p.EndsWith("/recompile", StringComparison.Ordinal) => RecompileFields,
+        "/v1/corpora" => CorpusFields,
+        var p when p.Contains("/documents/", StringComparison.Ordinal) => DocumentFields,
         _ => [],
     };
 
