@@ -58,8 +58,10 @@ public static class ContextCompilerServiceCollectionExtensions
         services.AddSingleton(sp => sp.GetRequiredService<EmbedderCatalog>().Open(Options(sp).DatabasePath, Options(sp).EmbeddingModel));
         services.AddSingleton(sp => sp.GetRequiredService<EmbedderCatalog>().For(sp.GetRequiredService<IndexStore>().Model.Id));
         services.AddSingleton<ITokenizer>(sp => sp.GetRequiredService<OfflineAssets>().Tokenizer());
-        services.AddSingleton<WorkingSetCompiler>(sp =>
-            CompilerFactory.Create(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<IndexEmbedder>().Queries, sp.GetRequiredService<OfflineAssets>()));
+        services.AddSingleton(sp => new IndexSnapshotCache(sp.GetRequiredService<IndexStore>()));
+        services.AddSingleton<WorkingSetCompiler>(sp => CompilerFactory.Create(
+            sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<IndexEmbedder>().Queries, sp.GetRequiredService<OfflineAssets>(),
+            snapshots: sp.GetRequiredService<IndexSnapshotCache>()));
         services.AddSingleton(sp => new VectorIndexer(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<IndexEmbedder>().Passages));
 
         services.AddSingleton(sp => Options(sp).Sessions);
@@ -71,7 +73,8 @@ public static class ContextCompilerServiceCollectionExtensions
         services.AddSingleton<SessionStore>();
         services.AddSingleton<TurnService>();
         services.AddSingleton<SessionRecompiler>();
-        services.AddSingleton(sp => new CorpusStore(sp.GetRequiredService<IndexStore>(), Options(sp).Corpora, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new CorpusStore(
+            sp.GetRequiredService<IndexStore>(), Options(sp).Corpora, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IndexSnapshotCache>()));
         services.AddSingleton<DocumentStore>();
         return services;
     }

@@ -52,7 +52,9 @@ public sealed class WorkingSetCompiler(
         var spans = catalog.Get(ids);
         // Only MMR compares candidates' embeddings.
         var embeddings = options.MmrLambda < 1 ? vectors.VectorsOf(ids) : null;
-        var candidates = fused.Where(f => spans.ContainsKey(f.Key.Id))
+        // A span id the retrievers found must still be that span: an id freed by a deletion can be given to another
+        // document's span (even another tenant's) before the in-memory copy catches up, and its text must not come back.
+        var candidates = fused.Where(f => spans.TryGetValue(f.Key.Id, out var span) && span.Key == f.Key)
             .Select(f => new Candidate(f, spans[f.Key.Id], embeddings?.GetValueOrDefault(f.Key.Id)))
             .ToList();
         var dropped = new List<DroppedCandidate>();

@@ -11,7 +11,7 @@ namespace ContextCompiler.Storage.Corpora;
 /// operator's corpora (ingested with <c>contextc ingest</c> or at start) belong to no tenant and are shared unless
 /// the operator says otherwise. Another tenant's corpus is reported as not found, never as forbidden.
 /// </summary>
-public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, TimeProvider? clock = null)
+public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, TimeProvider? clock = null, Retrieve.IndexSnapshotCache? snapshots = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
@@ -87,6 +87,8 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
         }
 
         transaction.Commit();
+        // Its documents must be gone from the next compile, whoever asks.
+        snapshots?.Refresh();
     }
 
     /// <summary>The key of the corpus named <paramref name="name"/> that <paramref name="tenant"/> may read: its own, else a shared one.</summary>

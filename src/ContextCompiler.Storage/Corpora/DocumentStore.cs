@@ -15,7 +15,7 @@ namespace ContextCompiler.Storage.Corpora;
 /// (<see cref="VectorIndexer"/>), and the document's status says when they are all there. Quotas are checked inside
 /// the same transaction, so concurrent uploads cannot overshoot them.
 /// </summary>
-public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokenizer tokenizer)
+public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokenizer tokenizer, Retrieve.IndexSnapshotCache? snapshots = null)
 {
     private const string InfoColumns = """
         a.corpus, a.path, a.media_type, a.bytes, a.content_hash, a.ingested_at,
@@ -64,6 +64,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
         // Chunked outside the write lock: it is the slow part, and it needs nothing from the database.
         var chunks = _chunker.Split(loaded.Content, kind);
         var artifact = new PreparedArtifact(key, path, kind, loaded.ContentHash, _chunker.Options.Fingerprint, loaded.Content, bytes, chunks);
+        DocumentWrite written;
         lock (_writeGate)
         {
             using var lease = store.Rent();
@@ -84,8 +85,12 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
 
             IndexStore.Execute(lease.Connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'", transaction);
             transaction.Commit();
-            return new DocumentWrite(Info(lease.Connection, key, path)!, Created: current is null, Changed: true);
+            written = new DocumentWrite(Info(lease.Connection, key, path)!, Created: current is null, Changed: true);
         }
+
+        // Read your writes: the in-memory copy holds the document before the caller hears it is stored.
+        snapshots?.Refresh();
+        return written;
     }
 
     /// <summary>The document with the text it was stored with (for documents ingested from files, the converted text).</summary>
@@ -122,6 +127,9 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
             IndexStore.Execute(lease.Connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'", transaction);
             transaction.Commit();
         }
+
+        // A deleted document must be gone from the next compile, whoever asks.
+        snapshots?.Refresh();
     }
 
     /// <summary>The corpus's documents in path order, from after <paramref name="cursor"/>, whose paths start with <paramref name="prefix"/>.</summary>

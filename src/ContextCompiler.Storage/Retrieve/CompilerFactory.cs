@@ -8,11 +8,15 @@ namespace ContextCompiler.Storage.Retrieve;
 /// <summary>Wires the compiler to an index: in-memory BM25 (or FTS5) and the in-memory vector copy for retrieval, the index's model for query embeddings.</summary>
 public static class CompilerFactory
 {
-    /// <summary>A compiler over <paramref name="store"/> embedding queries with <paramref name="queryEmbedder"/> (the index's own model).</summary>
+    /// <summary>
+    /// A compiler over <paramref name="store"/> embedding queries with <paramref name="queryEmbedder"/> (the index's own
+    /// model), reading the in-memory copy from <paramref name="snapshots"/> (which writers can refresh), or a copy of its own.
+    /// </summary>
     public static WorkingSetCompiler Create(
-        IndexStore store, IEmbeddingGenerator<string, Embedding<float>> queryEmbedder, OfflineAssets assets, string tokenizer = "o200k_base")
+        IndexStore store, IEmbeddingGenerator<string, Embedding<float>> queryEmbedder, OfflineAssets assets, string tokenizer = "o200k_base",
+        IndexSnapshotCache? snapshots = null)
     {
-        var snapshots = new IndexSnapshotCache(store);
+        snapshots ??= new IndexSnapshotCache(store);
         return new WorkingSetCompiler(
             [new InMemoryLexicalIndex(snapshots), new Fts5LexicalRetriever(store)],
             new InMemoryVectorIndex(snapshots),

@@ -10,8 +10,9 @@ namespace ContextCompiler.Storage.Retrieve;
 /// </summary>
 public sealed class IndexSnapshot
 {
-    internal IndexSnapshot(long generation, int dimensions, float[] matrix, bool[] hasVector, Bm25Index lexical)
+    internal IndexSnapshot(long generation, int dimensions, float[] matrix, bool[] hasVector, Bm25Index lexical, string[] contentHashes)
     {
+        ContentHashes = contentHashes;
         Generation = generation;
         Dimensions = dimensions;
         Matrix = matrix;
@@ -41,55 +42,86 @@ public sealed class IndexSnapshot
     public IReadOnlyDictionary<long, int> Rows => Lexical.RowOf;
 
     public Bm25Index Lexical { get; }
+
+    /// <summary>The content hash of each row's document: with the span id, what says a row can be reused by the next load.</summary>
+    internal string[] ContentHashes { get; }
 }
 
 /// <summary>
-/// Hands out the current <see cref="IndexSnapshot"/>, reloading it when the index's write generation moves,
-/// so ingests are seen by the next query without a restart. Shared by the in-memory retrievers.
+/// Hands out the current <see cref="IndexSnapshot"/>, reloading it when the index's write generation moves, so ingests
+/// are seen by the next query without a restart. Shared by the in-memory retrievers.
 /// </summary>
+/// <remarks>
+/// While one thread reloads, queries are answered from the copy they have instead of queueing behind the load: under a
+/// stream of uploads they would otherwise wait for a reload after nearly every write. Writers that promise
+/// read-your-writes (a document PUT or DELETE) call <see cref="Refresh"/> before they answer, so what they wrote is in
+/// the copy by then.
+/// </remarks>
 public sealed class IndexSnapshotCache(IndexStore store)
 {
     private readonly Lock _gate = new();
     private IndexSnapshot? _snapshot;
+    private volatile bool _loading;
 
-    /// <summary>The snapshot for the index as it is now.</summary>
+    /// <summary>The snapshot for the index as it is now, or the newest one loaded while another thread loads a newer one.</summary>
     public IndexSnapshot Current()
     {
-        long generation;
-        using (var lease = store.Rent())
-        {
-            generation = IndexStore.Generation(lease.Connection);
-        }
-
+        long generation = Generation();
         var snapshot = _snapshot;
-        if (snapshot is not null && snapshot.Generation == generation)
+        if (snapshot is not null && (snapshot.Generation == generation || _loading))
         {
             return snapshot;
         }
 
+        return Load(generation);
+    }
+
+    /// <summary>Waits until the snapshot holds every write committed so far, loading it if need be.</summary>
+    public IndexSnapshot Refresh() => Load(Generation());
+
+    private long Generation()
+    {
+        using var lease = store.Rent();
+        return IndexStore.Generation(lease.Connection);
+    }
+
+    private IndexSnapshot Load(long generation)
+    {
         lock (_gate)
         {
-            if (_snapshot is null || _snapshot.Generation != generation)
+            // Generations only grow; a copy loaded meanwhile by another caller may already be as new as asked for.
+            if (_snapshot is null || _snapshot.Generation < generation)
             {
-                using var lease = store.Rent();
-                _snapshot = Load(lease.Connection, generation, store.Model.Dimensions);
+                _loading = true;
+                try
+                {
+                    using var lease = store.Rent();
+                    _snapshot = Load(lease.Connection, generation, store.Model.Dimensions, _snapshot);
+                }
+                finally
+                {
+                    _loading = false;
+                }
             }
 
             return _snapshot;
         }
     }
 
-    private static IndexSnapshot Load(SqliteConnection connection, long generation, int dims)
+    // A span never changes under its id while its key (corpus, path, line) and its document's content hash stay the same
+    // (SQLite may hand a deleted span's id to a new span, hence the key and the hash), so a reload after an upload or a batch of vectors reuses the previous copy's analysed
+    // text and vectors for those, and reads from SQLite only what is new: the keys of every span, the text of new spans,
+    // and the vectors written since. A full load took 0.6–1.8 s for the 9,181 spans
+    // of the default corpus, paid by the first compile after every write.
+    private static IndexSnapshot Load(SqliteConnection connection, long generation, int dims, IndexSnapshot? previous)
     {
-        var vectors = IndexReader.Vectors(connection);
-
         var keys = new List<SpanKey>();
-        var documents = new List<Bm25Document>();
+        var hashes = new List<string>();
         var corpora = new Dictionary<string, string>(StringComparer.Ordinal);
         using (var command = connection.CreateCommand())
         {
             command.CommandText = """
-                SELECT s.id, a.corpus, a.path, s.start_line, s.heading, s.text
+                SELECT s.id, a.corpus, a.path, s.start_line, a.content_hash, a.chunking
                 FROM spans s JOIN artifacts a ON a.id = s.artifact_id
                 ORDER BY a.corpus, a.path, s.start_line
                 """;
@@ -98,25 +130,111 @@ public sealed class IndexSnapshotCache(IndexStore store)
             {
                 var corpus = reader.GetString(1);
                 corpus = corpora.TryGetValue(corpus, out var interned) ? interned : corpora[corpus] = corpus;
-                var key = new SpanKey(reader.GetInt64(0), corpus, reader.GetString(2), reader.GetInt32(3));
-                keys.Add(key);
-                documents.Add(new Bm25Document(key, key.Path.Replace('/', ' '), reader.GetString(4), reader.GetString(5)));
+                keys.Add(new SpanKey(reader.GetInt64(0), corpus, reader.GetString(2), reader.GetInt32(3)));
+                string hash = reader.GetString(4) + ";" + reader.GetString(5);
+                // Consecutive rows share their document's hash; one string per document keeps the array small.
+                hashes.Add(hashes.Count > 0 && hashes[^1] == hash ? hashes[^1] : hash);
             }
         }
 
+        int Reusable(int row) =>
+            previous is not null && previous.Rows.TryGetValue(keys[row].Id, out int old)
+            && previous.Keys[old] == keys[row] && previous.ContentHashes[old] == hashes[row] ? old : -1;
+        var reuse = Enumerable.Range(0, keys.Count).Select(Reusable).ToArray();
+        var added = keys.Where((_, row) => reuse[row] < 0).ToList();
+        var lexical = Bm25Index.Update(previous?.Lexical, [.. keys], Texts(connection, added, all: previous is null));
+
         var matrix = new float[keys.Count * dims];
         var hasVector = new bool[keys.Count];
+        var missing = new List<(int Row, long Id)>();
         for (int row = 0; row < keys.Count; row++)
         {
-            if (vectors.TryGetValue(keys[row].Id, out var blob))
+            if (reuse[row] is var old and >= 0 && previous!.HasVector[old])
             {
-                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(blob).CopyTo(matrix.AsSpan(row * dims, dims));
+                previous.Matrix.AsSpan(old * dims, dims).CopyTo(matrix.AsSpan(row * dims, dims));
                 hasVector[row] = true;
             }
+            else
+            {
+                missing.Add((row, keys[row].Id));
+            }
+        }
+
+        foreach (var (row, blob) in Vectors(connection, missing))
+        {
+            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(blob).CopyTo(matrix.AsSpan(row * dims, dims));
+            hasVector[row] = true;
         }
 
         // A write that landed while reading leaves the copy marked stale, so the next query reloads it.
         long check = IndexStore.Generation(connection);
-        return new IndexSnapshot(check == generation ? generation : -1, dims, matrix, hasVector, Bm25Index.Build(documents));
+        return new IndexSnapshot(check == generation ? generation : -1, dims, matrix, hasVector, lexical, [.. hashes]);
+    }
+
+    // The fields of the given spans (all spans when the copy is loaded the first time: one scan beats many lookups).
+    private static List<Bm25Document> Texts(SqliteConnection connection, List<SpanKey> spans, bool all)
+    {
+        var documents = new List<Bm25Document>(spans.Count);
+        if (spans.Count == 0)
+        {
+            return documents;
+        }
+
+        var byId = spans.ToDictionary(k => k.Id);
+        using var command = connection.CreateCommand();
+        command.CommandText = all
+            ? "SELECT id, heading, text FROM spans"
+            : "SELECT id, heading, text FROM spans WHERE id IN (SELECT value FROM json_each($ids))";
+        if (!all)
+        {
+            command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(byId.Keys));
+        }
+
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (byId.TryGetValue(reader.GetInt64(0), out var key))
+            {
+                documents.Add(new Bm25Document(key, key.Path.Replace('/', ' '), reader.GetString(1), reader.GetString(2)));
+            }
+        }
+
+        return documents;
+    }
+
+    // The vectors of the given rows that have one: looked up one by one when few are missing (vec0 finds a rowid
+    // directly), read in one scan when many are (the first load, or while vectors fill in).
+    private static IEnumerable<(int Row, byte[] Blob)> Vectors(SqliteConnection connection, List<(int Row, long Id)> missing)
+    {
+        if (missing.Count == 0)
+        {
+            yield break;
+        }
+
+        if (missing.Count > 256)
+        {
+            var all = IndexReader.Vectors(connection);
+            foreach (var (row, id) in missing)
+            {
+                if (all.TryGetValue(id, out var blob))
+                {
+                    yield return (row, blob);
+                }
+            }
+
+            yield break;
+        }
+
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT embedding FROM span_vectors WHERE rowid = $id";
+        var parameter = command.Parameters.Add("$id", SqliteType.Integer);
+        foreach (var (row, id) in missing)
+        {
+            parameter.Value = id;
+            if (command.ExecuteScalar() is byte[] blob)
+            {
+                yield return (row, blob);
+            }
+        }
     }
 }

@@ -1,0 +1,64 @@
+using ContextCompiler.Core.Retrieve;
+using ContextCompiler.Storage.Corpora;
+using ContextCompiler.Storage.Retrieve;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ContextCompiler.Storage.Tests.Corpora;
+
+/// <summary>Documents through the composition root over a real index file, read back through the in-memory copy retrieval uses.</summary>
+public sealed class DocumentStoreTests : IDisposable
+{
+    private readonly TempIndex _index = new();
+    private readonly ServiceProvider _engine;
+
+    public DocumentStoreTests() =>
+        _engine = new ServiceCollection()
+            .AddSingleton(TempIndex.Embedders)
+            .AddContextCompiler(new ContextCompilerOptions { DatabasePath = _index.DatabasePath })
+            .BuildServiceProvider();
+
+    [Fact]
+    public void A_replaced_document_is_searched_by_its_new_text_even_when_its_spans_get_the_old_ids()
+    {
+        var documents = _engine.GetRequiredService<DocumentStore>();
+        _engine.GetRequiredService<CorpusStore>().Create("t", "docs");
+        documents.Put("t", "docs", "a.md", "# A\n\nThe zanzibar capacitor.\n", "text/markdown");
+        documents.Put("t", "docs", "b.md", "# B\n\nThe quorbic flux.\n", "text/markdown");
+        Assert.Equal(["b.md"], Search("quorbic"));
+
+        // b.md holds the highest span ids; SQLite hands freed top ids to the next insert, so its new spans reuse them.
+        documents.Put("t", "docs", "b.md", "# B\n\nThe xylophone engine.\n", "text/markdown");
+        Assert.Empty(Search("quorbic"));
+        Assert.Equal(["b.md"], Search("xylophone"));
+        Assert.Equal(["a.md"], Search("zanzibar"));
+
+        documents.Delete("t", "docs", "b.md");
+        Assert.Empty(Search("xylophone"));
+        documents.Put("t", "docs", "c.md", "# C\n\nThe quorbic flux again.\n", "text/markdown");
+        Assert.Equal(["c.md"], Search("quorbic"));
+    }
+
+    [Fact]
+    public void A_repeat_put_changes_nothing_and_quotas_count_only_the_tenants_documents()
+    {
+        var documents = _engine.GetRequiredService<DocumentStore>();
+        _engine.GetRequiredService<CorpusStore>().Create("t", "docs");
+        var first = documents.Put("t", "docs", "a.md", "# A\n\ntext\n", "text/markdown");
+        var again = documents.Put("t", "docs", "a.md", "# A\n\ntext\n", "text/markdown");
+        Assert.True(first.Created && first.Changed);
+        Assert.False(again.Created || again.Changed);
+        Assert.Equal(first.Document.ContentHash, again.Document.ContentHash);
+        Assert.Throws<CorpusNotFoundException>(() => documents.Put("other", "docs", "a.md", "# A\n", "text/markdown"));
+    }
+
+    public void Dispose()
+    {
+        _engine.Dispose();
+        _index.Dispose();
+    }
+
+    private string[] Search(string query) =>
+        [.. _engine.GetRequiredService<IndexSnapshotCache>().Current().Lexical
+            .Search(Bm25Index.QueryTerms(query), new RetrievalFilter(), 10, new LexicalWeights(1, 1, 1), new Bm25Parameters())
+            .Select(r => r.Key.Path).Distinct()];
+}
