@@ -9,6 +9,7 @@ var root = new RootCommand("contextc: compiles token-budgeted, cited working set
     StatsCommand.Create(),
     ServeCommand.Create(),
     SessionsCommand.Create(),
+    CorporaCommand.Create(),
     EvalCommand.Create(),
     ReplayCommand.Create(),
     ReembedCommand.Create(),

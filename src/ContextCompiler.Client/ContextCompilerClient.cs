@@ -45,12 +45,8 @@ public sealed class ContextCompilerClient(HttpClient http) : IContextCompilerCli
         SendAsync<Session>(HttpMethod.Post, SessionPath(sessionId) + "/close", body: null, idempotencyKey: null, cancellationToken);
 
     /// <inheritdoc />
-    public async Task DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Delete, SessionPath(sessionId));
-        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-    }
+    public Task DeleteSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Delete, SessionPath(sessionId), cancellationToken);
 
     /// <inheritdoc />
     public Task<TurnResponse> TakeTurnAsync(string sessionId, TurnRequest request, CancellationToken cancellationToken = default) =>
@@ -86,6 +82,73 @@ public sealed class ContextCompilerClient(HttpClient http) : IContextCompilerCli
         SendAsync<RecompileReport>(HttpMethod.Post, SessionPath(sessionId) + "/replay/recompile", request ?? new RecompileRequest(), idempotencyKey: null, cancellationToken);
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<CorpusInfo>> ListCorporaAsync(CancellationToken cancellationToken = default) =>
+        (await SendAsync<CorpusList>(HttpMethod.Get, "v1/corpora", body: null, idempotencyKey: null, cancellationToken).ConfigureAwait(false)).Items;
+
+    // No Idempotency-Key: a retried create whose answer was lost gets a 409 for the corpus it made, which names the outcome.
+    /// <inheritdoc />
+    public Task<CorpusInfo> CreateCorpusAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return SendAsync<CorpusInfo>(HttpMethod.Post, "v1/corpora", new { name }, idempotencyKey: null, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task DeleteCorpusAsync(string name, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Delete, CorpusPath(name), cancellationToken);
+
+    // The resilience handler retries this PUT like any other request, and that is safe without an Idempotency-Key: a PUT
+    // is idempotent by nature. A retry of one that was stored finds the same content and answers 200, changed false.
+    /// <inheritdoc />
+    public async Task<DocumentWrite> PutDocumentAsync(string corpus, string path, string text, string? mediaType = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string route = DocumentPath(corpus, path);
+        if (mediaType is null)
+        {
+            // The raw form needs a Content-Type, and any one sent would be stored as the document's; JSON without a
+            // mediaType leaves it unset, so the path's extension decides as the caller asked.
+            return await SendAsync<DocumentWrite>(HttpMethod.Put, route, new { text }, idempotencyKey: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The raw text, not JSON: nothing is escaped, so the body is no larger than the document the service limits.
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(text));
+        content.Headers.ContentType = new MediaTypeHeaderValue(mediaType) { CharSet = "utf-8" };
+        return await SendAsync<DocumentWrite>(HttpMethod.Put, route, content, idempotencyKey: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task<StoredDocument> GetDocumentAsync(string corpus, string path, CancellationToken cancellationToken = default) =>
+        SendAsync<StoredDocument>(HttpMethod.Get, DocumentPath(corpus, path), body: null, idempotencyKey: null, cancellationToken);
+
+    // A retried DELETE whose first answer was lost finds nothing and reports NotFoundException: the document is gone either way.
+    /// <inheritdoc />
+    public Task DeleteDocumentAsync(string corpus, string path, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Delete, DocumentPath(corpus, path), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<DocumentPage> ListDocumentsAsync(string corpus, string? prefix = null, int? limit = null, string? cursor = null, CancellationToken cancellationToken = default)
+    {
+        var query = new List<string>();
+        if (!string.IsNullOrEmpty(prefix))
+        {
+            query.Add("prefix=" + Uri.EscapeDataString(prefix));
+        }
+
+        if (limit is { } take)
+        {
+            query.Add("limit=" + take.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (cursor is not null)
+        {
+            query.Add("cursor=" + Uri.EscapeDataString(cursor));
+        }
+
+        return SendAsync<DocumentPage>(HttpMethod.Get, CorpusPath(corpus) + "/documents" + Join(query), body: null, idempotencyKey: null, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<HealthStatus> HealthAsync(CancellationToken cancellationToken = default) =>
         SendAsync<HealthStatus>(HttpMethod.Get, "health", body: null, idempotencyKey: null, cancellationToken);
 
@@ -96,7 +159,11 @@ public sealed class ContextCompilerClient(HttpClient http) : IContextCompilerCli
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, string? idempotencyKey, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
+        if (body is HttpContent raw)
+        {
+            request.Content = raw;
+        }
+        else if (body is not null)
         {
             // Bytes, not a streamed JsonContent: a retry resends the same content object, which must be readable again.
             request.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), ContextCompilerJson.Options))
@@ -123,6 +190,14 @@ public sealed class ContextCompilerClient(HttpClient http) : IContextCompilerCli
         }
     }
 
+    // A call whose success has no body (a DELETE's 204).
+    private async Task SendAsync(HttpMethod method, string path, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (!response.IsSuccessStatusCode)
@@ -138,6 +213,26 @@ public sealed class ContextCompilerClient(HttpClient http) : IContextCompilerCli
     {
         ArgumentException.ThrowIfNullOrEmpty(sessionId);
         return "v1/sessions/" + Uri.EscapeDataString(sessionId);
+    }
+
+    private static string CorpusPath(string corpus)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(corpus);
+        return "v1/corpora/" + Uri.EscapeDataString(corpus);
+    }
+
+    // Each segment escaped and the '/' between them kept, so the server sees the folders. Empty, '.' and '..' segments are
+    // refused here: Uri would remove the dot segments before sending, and the document would land at another path.
+    private static string DocumentPath(string corpus, string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var segments = path.Split('/');
+        if (segments.Any(s => s is "" or "." or ".."))
+        {
+            throw new ArgumentException($"A document path is relative, with no empty, '.' or '..' segments: '{path}' is not.", nameof(path));
+        }
+
+        return CorpusPath(corpus) + "/documents/" + string.Join('/', segments.Select(Uri.EscapeDataString));
     }
 
     private static string QueryString(SessionQuery? query)

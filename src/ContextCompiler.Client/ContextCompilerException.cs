@@ -52,12 +52,27 @@ public sealed class InvalidRequestException(string message, HttpStatusCode statu
 public sealed class UnauthorizedException(string message, HttpStatusCode statusCode, ProblemDocument? problem, string? responseBody)
     : ContextCompilerException(message, statusCode, problem, responseBody);
 
-/// <summary>404: no such session for this tenant (or it was deleted).</summary>
+/// <summary>404: no such session, corpus or document for this tenant (or it was deleted). Another tenant's corpus is not found too.</summary>
 public sealed class NotFoundException(string message, HttpStatusCode statusCode, ProblemDocument? problem, string? responseBody)
     : ContextCompilerException(message, statusCode, problem, responseBody);
 
-/// <summary>409: the session does not take this now, for example a message to a closed session.</summary>
-public sealed class ConflictException(string message, HttpStatusCode statusCode, ProblemDocument? problem, string? responseBody)
+/// <summary>
+/// 409: the resource does not take this now, for example a message to a closed session or a corpus whose name is taken.
+/// A tenant's quota is the subclass <see cref="QuotaExceededException"/>.
+/// </summary>
+public class ConflictException(string message, HttpStatusCode statusCode, ProblemDocument? problem, string? responseBody)
+    : ContextCompilerException(message, statusCode, problem, responseBody);
+
+/// <summary>409 "Quota exceeded": the tenant's documents, bytes or corpora would go over its quota; nothing was written. Delete some first.</summary>
+public sealed class QuotaExceededException(string message, HttpStatusCode statusCode, ProblemDocument? problem, string? responseBody)
+    : ConflictException(message, statusCode, problem, responseBody);
+
+/// <summary>413: the document is larger than the service's per-document limit, or the request body larger than it accepts.</summary>
+public sealed class PayloadTooLargeException(string message, HttpStatusCode statusCode, ProblemDocument? problem, string? responseBody)
+    : ContextCompilerException(message, statusCode, problem, responseBody);
+
+/// <summary>415: a body the service does not read: a document's media type or charset, or no Content-Type at all.</summary>
+public sealed class UnsupportedMediaTypeException(string message, HttpStatusCode statusCode, ProblemDocument? problem, string? responseBody)
     : ContextCompilerException(message, statusCode, problem, responseBody);
 
 /// <summary>422: the <c>Idempotency-Key</c> was first used with a different request; a new request needs a new key.</summary>
@@ -118,6 +133,7 @@ public sealed record ProblemDocument(string? Type, string? Title, int? Status, s
 internal static class ErrorResponses
 {
     private const int MaxExcerpt = 500;
+    private const string QuotaTitle = "Quota exceeded";
 
     public static async Task<ContextCompilerException> ToExceptionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
@@ -143,7 +159,11 @@ internal static class ErrorResponses
             400 => new InvalidRequestException(message, status, problem, body),
             401 => new UnauthorizedException(message, status, problem, body),
             404 => new NotFoundException(message, status, problem, body),
+            // The server titles a quota problem so; the status alone cannot tell "delete something" from "pick another name".
+            409 when problem?.Title == QuotaTitle => new QuotaExceededException(message, status, problem, body),
             409 => new ConflictException(message, status, problem, body),
+            413 => new PayloadTooLargeException(message, status, problem, body),
+            415 => new UnsupportedMediaTypeException(message, status, problem, body),
             422 => new IdempotencyKeyReusedException(message, status, problem, body),
             429 => new RateLimitedException(message, status, problem, body, RetryAfter(response)),
             _ => new ContextCompilerException(message, status, problem, body),

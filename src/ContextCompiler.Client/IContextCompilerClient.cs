@@ -40,6 +40,41 @@ public interface IContextCompilerClient
     /// <summary><c>POST /v1/sessions/{id}/replay/recompile</c>: compiles every stored turn again and compares; stores nothing.</summary>
     Task<RecompileReport> RecompileAsync(string sessionId, RecompileRequest? request = null, CancellationToken cancellationToken = default);
 
+    /// <summary><c>GET /v1/corpora</c>: the corpora this tenant can read, its own first, then the shared ones.</summary>
+    Task<IReadOnlyList<CorpusInfo>> ListCorporaAsync(CancellationToken cancellationToken = default);
+
+    /// <summary><c>POST /v1/corpora</c>: creates a corpus of this tenant's.</summary>
+    /// <exception cref="ConflictException">The tenant has, or can read a shared, corpus of that name.</exception>
+    /// <exception cref="QuotaExceededException">The tenant owns the most corpora allowed.</exception>
+    Task<CorpusInfo> CreateCorpusAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary><c>DELETE /v1/corpora/{corpus}</c>: deletes one of this tenant's corpora with all its documents.</summary>
+    /// <exception cref="NotFoundException">The tenant owns no such corpus (a shared one cannot be deleted).</exception>
+    Task DeleteCorpusAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <c>PUT /v1/corpora/{corpus}/documents/{path}</c>: stores or replaces a document. It is in lexical retrieval when
+    /// this returns; its vectors follow (<see cref="DocumentInfo.Status"/>). The same text again changes nothing.
+    /// </summary>
+    /// <param name="path">Its path inside the corpus, folders separated by '/'.</param>
+    /// <param name="mediaType">text/markdown, text/plain, text/html or a source-code type; null lets the path's extension decide.</param>
+    /// <exception cref="PayloadTooLargeException">Over the service's per-document limit.</exception>
+    /// <exception cref="QuotaExceededException">Over the tenant's documents or bytes.</exception>
+    /// <exception cref="UnsupportedMediaTypeException">A media type or charset the service does not read.</exception>
+    Task<DocumentWrite> PutDocumentAsync(string corpus, string path, string text, string? mediaType = null, CancellationToken cancellationToken = default);
+
+    /// <summary><c>GET /v1/corpora/{corpus}/documents/{path}</c>: the document with exactly the text it was stored with.</summary>
+    Task<StoredDocument> GetDocumentAsync(string corpus, string path, CancellationToken cancellationToken = default);
+
+    /// <summary><c>DELETE /v1/corpora/{corpus}/documents/{path}</c>: removes the document from every index.</summary>
+    Task DeleteDocumentAsync(string corpus, string path, CancellationToken cancellationToken = default);
+
+    /// <summary><c>GET /v1/corpora/{corpus}/documents</c>: one page of documents in path order.</summary>
+    /// <param name="prefix">Only paths that start with this.</param>
+    /// <param name="limit">Documents per page, 1 to 1000 (the service's default is 100).</param>
+    /// <param name="cursor">A previous page's <see cref="DocumentPage.NextCursor"/>.</param>
+    Task<DocumentPage> ListDocumentsAsync(string corpus, string? prefix = null, int? limit = null, string? cursor = null, CancellationToken cancellationToken = default);
+
     /// <summary><c>GET /health</c>.</summary>
     Task<HealthStatus> HealthAsync(CancellationToken cancellationToken = default);
 }

@@ -66,6 +66,17 @@ public sealed class CorporaApiTests(SharedServer server) : IClassFixture<SharedS
     }
 
     [Fact]
+    public async Task The_location_of_a_new_document_escapes_each_segment_of_its_path()
+    {
+        // The in-process server lets any header through; Kestrel answers 500 for a non-ASCII one, after the write.
+        string corpus = await CreateCorpus(_alpha);
+        var put = await PutJson(_alpha, corpus, "café/a b#1.md", "# x\n\ntext\n", "text/markdown");
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        Assert.Equal($"/v1/corpora/{corpus}/documents/caf%C3%A9/a%20b%231.md", put.Headers.Location?.OriginalString);
+        Assert.Equal("# x\n\ntext\n", (await (await _alpha.GetAsync(put.Headers.Location)).Json()).GetProperty("text").GetString());
+    }
+
+    [Fact]
     public async Task Documents_list_in_path_order_with_a_prefix_and_a_cursor()
     {
         string corpus = await CreateCorpus(_alpha);

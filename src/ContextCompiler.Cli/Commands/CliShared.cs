@@ -4,6 +4,7 @@ using System.Text.Json;
 using ContextCompiler.Storage.Assets;
 using ContextCompiler.Storage.Embedding;
 using ContextCompiler.Storage;
+using ContextCompiler.Storage.Corpora;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -59,16 +60,23 @@ internal static class CliShared
             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(database)) ?? ".", "embedding-cache.db"));
 
     /// <summary>Runs a command body, turning expected failures into a message on stderr and exit code 1.</summary>
-    public static async Task<int> Run(Func<Task<int>> body)
+    public static Task<int> Run(Func<Task<int>> body) => Run(Console.Error, body);
+
+    /// <summary>Runs a command body, turning expected failures into a message on <paramref name="error"/> and exit code 1.</summary>
+    public static async Task<int> Run(TextWriter error, Func<Task<int>> body)
     {
         try
         {
             return await body();
         }
-        catch (Exception e) when (Environment.GetEnvironmentVariable("CONTEXTC_DEBUG") is null && e is ArgumentException or IOException or InvalidOperationException or SqliteException or UnauthorizedAccessException)
+        catch (Exception e) when (Environment.GetEnvironmentVariable("CONTEXTC_DEBUG") is null && IsExpected(e))
         {
-            await Console.Error.WriteLineAsync($"contextc: error: {e.Message}");
+            await error.WriteLineAsync($"contextc: error: {e.Message}");
             return 1;
         }
     }
+
+    // A missing or taken corpus and a quota are the operator's mistakes like a missing file: a message, not a stack trace.
+    private static bool IsExpected(Exception e) => e is ArgumentException or IOException or InvalidOperationException or SqliteException
+        or UnauthorizedAccessException or CorpusNotFoundException or CorpusConflictException or QuotaExceededException or DocumentTooLargeException;
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ContextCompiler.Core.Ingest;
 using ContextCompiler.Storage.Assets;
+using ContextCompiler.Storage.Corpora;
 using ContextCompiler.Core.Tokenization;
 using ContextCompiler.Storage.Embedding;
 using ContextCompiler.Storage.Index;
@@ -11,7 +12,11 @@ using Spectre.Console;
 
 namespace ContextCompiler.Cli.Commands;
 
-/// <summary><c>contextc ingest PATH... [--db FILE] [--corpus NAME] [--prune] [--json] [--model M]</c>: text first, then vectors.</summary>
+/// <summary>
+/// <c>contextc ingest PATH... [--db FILE] [--corpus NAME] [--tenant T] [--prune] [--json] [--model M]</c>: text first, then
+/// vectors. Without <c>--tenant</c> the corpora are the operator's (shared with every tenant); with it, the tenant's own
+/// corpus (key <c>T/NAME</c>), created if it does not exist, as if the tenant had uploaded the files.
+/// </summary>
 internal static class IngestCommand
 {
     public static Command Create()
@@ -19,6 +24,10 @@ internal static class IngestCommand
         var paths = new Argument<string[]>("PATH") { Description = "Folders (or files) to ingest.", Arity = ArgumentArity.OneOrMore };
         var db = CliShared.DatabaseOption();
         var corpus = new Option<string?>("--corpus") { Description = "Corpus name (default: each folder's name)." };
+        var tenant = new Option<string?>("--tenant")
+        {
+            Description = "Ingest into this tenant's own corpus (created if missing) instead of a shared operator corpus.",
+        };
         var prune = new Option<bool>("--prune") { Description = "Remove stored artifacts whose files are gone." };
         var json = CliShared.JsonOption("Print one JSON object with the run's counts.");
         var maxTokens = new Option<int>("--max-tokens") { Description = "Largest span in tokens.", DefaultValueFactory = _ => 256 };
@@ -28,10 +37,12 @@ internal static class IngestCommand
 
         var command = new Command("ingest", "Index folders of documents and code into the span index.")
         {
-            paths, db, corpus, prune, json, maxTokens, overlap, maxBytes, model,
+            paths, db, corpus, tenant, prune, json, maxTokens, overlap, maxBytes, model,
         };
-        command.SetAction((result, cancellation) => CliShared.Run(async () =>
+        command.SetAction((result, cancellation) => CliShared.Run(result.InvocationConfiguration.Error, async () =>
         {
+            var output = result.InvocationConfiguration.Output;
+            var roots = result.GetValue(paths)!;
             var options = new IngestOptions
             {
                 Corpus = result.GetValue(corpus),
@@ -41,9 +52,13 @@ internal static class IngestCommand
             };
             options.Chunking.Validate();
             using var services = CliShared.Services(result.GetValue(db)!, result.GetValue(model));
+            if (result.GetValue(tenant) is { } owner)
+            {
+                options = options with { Corpus = TenantCorpus(services.GetRequiredService<CorpusStore>(), owner, options.Corpus, roots) };
+            }
+
             var store = services.GetRequiredService<IndexStore>();
             var ingestor = new CorpusIngestor(store, services.GetRequiredService<ITokenizer>(), services.GetRequiredService<IndexEmbedder>().Passages);
-            var roots = result.GetValue(paths)!;
             bool asJson = result.GetValue(json);
 
             var report = asJson || Console.IsOutputRedirected
@@ -52,8 +67,9 @@ internal static class IngestCommand
 
             if (asJson)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                output.WriteLine(JsonSerializer.Serialize(new
                 {
+                    corpus = options.Corpus,
                     artifacts = report.Artifacts,
                     spans = report.Spans,
                     tokens = report.Tokens,
@@ -68,18 +84,60 @@ internal static class IngestCommand
             }
             else
             {
-                Console.WriteLine($"{report.Artifacts} artifacts, {report.Spans} spans, {report.Tokens} tokens " +
+                output.WriteLine($"{report.Artifacts} artifacts, {report.Spans} spans, {report.Tokens} tokens " +
                     $"(added {report.Added}, updated {report.Updated}, unchanged {report.Unchanged}, removed {report.Removed}, skipped {report.Skipped}) " +
                     $"in {report.ElapsedMs} ms, vectors by {store.Model.Id} -> {store.Path}");
                 foreach (var skip in report.SkippedFiles)
                 {
-                    Console.WriteLine($"  skipped {skip.Path}: {skip.Reason}");
+                    output.WriteLine($"  skipped {skip.Path}: {skip.Reason}");
                 }
             }
 
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The key of <paramref name="tenant"/>'s corpus to ingest into, created when the tenant has none of that name. The name
+    /// is <paramref name="corpus"/>, else the one folder's name (as for an operator corpus); a tenant corpus is one corpus,
+    /// so several folders need --corpus.
+    /// </summary>
+    private static string TenantCorpus(CorpusStore corpora, string tenant, string? corpus, string[] roots)
+    {
+        if (tenant.Length == 0 || tenant.Contains('/'))
+        {
+            throw new ArgumentException($"A tenant is a non-empty name without '/': '{tenant}' is not.");
+        }
+
+        if (corpus is null && roots.Length != 1)
+        {
+            throw new ArgumentException("With --tenant and several paths, give --corpus: they all go into one corpus of the tenant's.");
+        }
+
+        // Checked before the corpus is created, so a mistyped path leaves no empty corpus behind.
+        if (roots.FirstOrDefault(r => !File.Exists(r) && !Directory.Exists(r)) is { } missing)
+        {
+            throw new DirectoryNotFoundException($"'{missing}' is neither a folder nor a file.");
+        }
+
+        string name = corpus ?? FolderName(roots[0]);
+        try
+        {
+            return corpora.OwnedKey(tenant, name);
+        }
+        catch (CorpusNotFoundException)
+        {
+            // Create refuses a name the tenant can read as a shared corpus, so the tenant's compiles stay unambiguous.
+            return corpora.Create(tenant, name).Key;
+        }
+    }
+
+    // The corpus name SourceFinder would give: a folder's own name, or for a file the name of the folder it is in.
+    private static string FolderName(string root)
+    {
+        string full = Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar);
+        return Path.GetFileName(File.Exists(full) ? Path.GetDirectoryName(full)! : full);
     }
 
     private static async Task<IngestReport> WithProgressBar(CorpusIngestor ingestor, string[] roots, IngestOptions options, CancellationToken cancellation)

@@ -17,7 +17,20 @@ public sealed record RecompileReport(string SessionId, int? Budget, IReadOnlyLis
 public sealed record RecompiledTurn(
     long Sequence, string MessageId, string Query, int StoredBudget, int Budget, int StoredTokens, int NewTokens, int TokenDelta,
     int StoredCitations, int NewCitations, IReadOnlyList<CitedRange> Added, IReadOnlyList<CitedRange> Removed, IReadOnlyList<CitedRange> Kept,
-    double Jaccard, string StoredContextHash, string NewContextHash, bool Identical);
+    double Jaccard, string StoredContextHash, string NewContextHash, bool Identical)
+{
+    /// <summary>
+    /// Stored citations whose document changed or was deleted after the turn: the stored text stays what it was, but the
+    /// source no longer says it. Empty when every cited document is as it was (and from servers that do not report it).
+    /// </summary>
+    public IReadOnlyList<StaleCitation> StaleCitations { get; init; } = [];
+}
+
+/// <summary>A stored citation whose document changed or was deleted after its turn was taken.</summary>
+/// <param name="N">The citation's number in the stored working set.</param>
+/// <param name="Corpus">The corpus key, <c>tenant/name</c> for a tenant's corpus.</param>
+/// <param name="State"><c>changed</c> or <c>deleted</c>.</param>
+public sealed record StaleCitation(int N, string Corpus, string Path, int StartLine, int EndLine, string State);
 
 /// <summary>The lines a citation covers.</summary>
 public sealed record CitedRange(string Corpus, string Path, int StartLine, int EndLine);

@@ -75,7 +75,8 @@ public static class CorporaApi
         }
 
         return written.Created
-            ? TypedResults.Created($"/v1/corpora/{Uri.EscapeDataString(corpus)}/documents/{path}", written)
+            // Each segment escaped: Kestrel refuses a non-ASCII header (a 500 after the document was stored), and a space is no URI.
+            ? TypedResults.Created($"/v1/corpora/{Uri.EscapeDataString(corpus)}/documents/{string.Join('/', path.Split('/').Select(Uri.EscapeDataString))}", written)
             : TypedResults.Ok(written);
     }
 

@@ -7,6 +7,11 @@ namespace ContextCompiler.Storage.Corpora;
 /// <param name="Shared">True when every tenant may read it.</param>
 public sealed record CorpusInfo(string Name, string Key, bool Owned, bool Shared, DateTimeOffset CreatedAt, int Documents, long Bytes);
 
+/// <summary>A corpus as the operator sees it, with its owner.</summary>
+/// <param name="Key">The corpus as citations name it.</param>
+/// <param name="Tenant">Its owner; null for an operator's corpus.</param>
+public sealed record CorpusEntry(string Key, string Name, string? Tenant, bool Shared, DateTimeOffset CreatedAt, int Documents, long Bytes);
+
 /// <summary>Whether a document's vectors are all there: <c>indexing</c> while some spans still wait for theirs, then <c>ready</c>.</summary>
 public static class DocumentStatus
 {

@@ -71,6 +71,27 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
         return corpora;
     }
 
+    /// <summary>Every corpus of every owner, by key: the operator's view (<c>contextc corpora list</c>).</summary>
+    public IReadOnlyList<CorpusEntry> All()
+    {
+        using var lease = store.Rent();
+        using var select = Command(lease.Connection, null, """
+            SELECT c.key, c.name, c.tenant, c.shared, c.created_at, COUNT(a.id), COALESCE(SUM(a.bytes), 0)
+            FROM corpora c LEFT JOIN artifacts a ON a.corpus = c.key
+            GROUP BY c.key
+            ORDER BY c.key
+            """);
+        var corpora = new List<CorpusEntry>();
+        using var reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            corpora.Add(new CorpusEntry(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt64(3) != 0,
+                Timestamps.Parse(reader.GetString(4)), reader.GetInt32(5), reader.GetInt64(6)));
+        }
+
+        return corpora;
+    }
+
     /// <summary>Deletes the tenant's corpus with all its documents, from every index.</summary>
     /// <exception cref="CorpusNotFoundException">The tenant owns no corpus of that name.</exception>
     public void Delete(string tenant, string name)

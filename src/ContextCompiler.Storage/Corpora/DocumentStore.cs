@@ -137,13 +137,40 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
     /// <exception cref="CorpusNotFoundException">The tenant can read no such corpus.</exception>
     public DocumentPage List(string tenant, string corpus, string? prefix, int? limit, string? cursor)
     {
-        int take = limit ?? 100;
-        if (take is < 1 or > 1000)
+        int take = Take(limit);
+        var page = Page(corpora.ReadableKey(tenant, corpus), prefix, take, cursor);
+        return page with { Items = page.Items.Select(d => d with { Corpus = corpus }).ToList() };
+    }
+
+    /// <summary>
+    /// The documents of the corpus with key <paramref name="key"/>, whoever owns it and whether or not it is shared: the
+    /// operator's view (<c>contextc corpora documents</c>). Otherwise as <see cref="List"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A limit outside 1..1000.</exception>
+    /// <exception cref="CorpusNotFoundException">No corpus has that key.</exception>
+    public DocumentPage ListByKey(string key, string? prefix, int? limit, string? cursor)
+    {
+        int take = Take(limit);
+        using (var lease = store.Rent())
+        using (var exists = CorpusStore.Command(lease.Connection, null, "SELECT 1 FROM corpora WHERE key = $key", ("$key", key)))
         {
-            throw new ArgumentException($"limit must be between 1 and 1000, not {take}.");
+            if (exists.ExecuteScalar() is null)
+            {
+                throw new CorpusNotFoundException(key);
+            }
         }
 
-        string key = corpora.ReadableKey(tenant, corpus);
+        return Page(key, prefix, take, cursor);
+    }
+
+    private static int Take(int? limit)
+    {
+        int take = limit ?? 100;
+        return take is >= 1 and <= 1000 ? take : throw new ArgumentException($"limit must be between 1 and 1000, not {take}.");
+    }
+
+    private DocumentPage Page(string key, string? prefix, int take, string? cursor)
+    {
         string after = cursor is null ? string.Empty : DecodeCursor(cursor);
         using var lease = store.Rent();
         // substr rather than LIKE: a prefix may hold '%' or '_', which LIKE would read as wildcards.
@@ -160,7 +187,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
         }
 
         string? next = items.Count > take ? EncodeCursor(items[take - 1].Path) : null;
-        return new DocumentPage(items.Take(take).Select(d => d with { Corpus = corpus }).ToList(), next);
+        return new DocumentPage(items.Take(take).ToList(), next);
     }
 
     /// <summary>
