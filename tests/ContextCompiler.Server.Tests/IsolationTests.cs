@@ -418,6 +418,50 @@ public sealed class IsolationTests(IsolationWorld world) : IClassFixture<Isolati
         await (await me.Client.DeleteAsync("/v1/corpora/sqlite-docs/documents/wal.md")).AssertProblem(404);
     }
 
+    // BM25 weighs a term by how rare it is among the spans searched. If those statistics counted every tenant's spans, the
+    // scores of the reader's own documents would move when the owner uploads text with the same words, telling the reader
+    // what the owner's documents say. The reader's working set, scores and explain must not move at all. (Only with the
+    // default in-memory bm25: FTS5's bm25() keeps its statistics over the whole table, see Fts5LexicalRetriever.)
+    [Theory]
+    [InlineData("alpha")]
+    [InlineData("beta")]
+    public async Task The_other_tenants_uploads_do_not_move_the_readers_scores(string reader)
+    {
+        var (me, owner) = Pair(reader);
+        string word = IsolationWorld.Word("idf");
+        string path = $"stats/{word}.md";
+        string mine = $"# Stats\n\nThe {word} counter is one of many counters here, with {world.Common} words around it.\n";
+        Assert.Equal(HttpStatusCode.Created, (await CorporaApiTests.Put(me.Client, world.Same, path, mine, "text/markdown")).StatusCode);
+        try
+        {
+            async Task<string> Scores()
+            {
+                var response = await me.Client.PostAsJsonAsync("/v1/compile", new { query = $"{word} counter", budget = 2000, explain = true, options = new { vectorWeight = 0 } });
+                var set = await response.Json();
+                Assert.Contains(set.GetProperty("citations").EnumerateArray(), c => c.GetProperty("path").GetString() == path);
+                return set.GetProperty("citations").GetRawText() + set.GetProperty("text").GetString()
+                    + set.GetProperty("explain").GetProperty("candidates").GetRawText();
+            }
+
+            string before = await Scores();
+            for (int i = 0; i < 8; i++)
+            {
+                Assert.Equal(HttpStatusCode.Created, (await CorporaApiTests.Put(owner.Client, owner.Only, $"stats/{i}.md",
+                    $"# {word} {i}\n\n{word} {word} {word} counter counter.\n", "text/markdown")).StatusCode);
+            }
+
+            Assert.Equal(before, await Scores());
+        }
+        finally
+        {
+            await me.Client.DeleteAsync($"/v1/corpora/{world.Same}/documents/{path}");
+            for (int i = 0; i < 8; i++)
+            {
+                await owner.Client.DeleteAsync($"/v1/corpora/{owner.Only}/documents/stats/{i}.md");
+            }
+        }
+    }
+
     // The problem body with the traceId left out and the probed name replaced, so that two problems compare as text.
     private static async Task<string> ProblemOf(HttpResponseMessage response, int status, string probe)
     {
