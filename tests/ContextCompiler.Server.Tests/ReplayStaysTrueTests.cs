@@ -23,6 +23,8 @@ public sealed class ReplayStaysTrueTests(SharedServer server) : IClassFixture<Sh
         await Put(corpus, "doomed.md", $"# Doomed {doomed}\n\nThe {doomed} note will be deleted after the turn.\n");
         await Put(corpus, "steady.md", $"# Steady {steady}\n\nThe {steady} page never changes.\n");
 
+        // Vectors are written in the background; the turn waits for them, so that recompiling it straight away is identical.
+        await VectorsWritten();
         string session = await _alpha.CreateSession();
         var turn = await _alpha.Turn(session, $"{changing} {doomed} {steady}", new { contextBudget = 3000 });
         var cited = turn.GetProperty("workingSet").GetProperty("citations").EnumerateArray()
@@ -74,6 +76,22 @@ public sealed class ReplayStaysTrueTests(SharedServer server) : IClassFixture<Sh
         var back = States(await Recompile(session));
         Assert.Equal("changed", back["steady.md"]);
         Assert.Equal("deleted", back["doomed.md"]);
+    }
+
+    private async Task VectorsWritten()
+    {
+        for (int i = 0; i < 1200; i++)
+        {
+            using var health = JsonDocument.Parse(await _alpha.GetStringAsync("/health"));
+            if (health.RootElement.GetProperty("vectors").GetProperty("complete").GetBoolean())
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("The uploaded documents' vectors were not written within 2 minutes.");
     }
 
     private async Task Put(string corpus, string path, string text) =>
