@@ -30,6 +30,13 @@ public sealed class Bm25Index
     private readonly (string[] Terms, ushort[] Counts)[] _forward;
     private readonly Analysed[] _analysed;
 
+    // Each span's corpus (an index into _corpusNames), and each corpus's span count and summed length: the collection
+    // statistics of a tenant's readable corpora are summed from these per search.
+    private readonly int[] _corpusOf;
+    private readonly string[] _corpusNames;
+    private readonly int[] _corpusSpans;
+    private readonly long[] _corpusLengths;
+
     private Bm25Index(
         SpanKey[] keys, Dictionary<string, Posting[]> postings, int[] totalLengths, (string[] Terms, ushort[] Counts)[] forward, Analysed[] analysed)
     {
@@ -40,6 +47,31 @@ public sealed class Bm25Index
         _averageLength = totalLengths.Length == 0 ? 0 : totalLengths.Average();
         _forward = forward;
         RowOf = keys.Select((k, i) => (k.Id, i)).ToDictionary(x => x.Id, x => x.i);
+        var corpusIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        _corpusOf = new int[keys.Length];
+        for (int doc = 0; doc < keys.Length; doc++)
+        {
+            if (!corpusIndex.TryGetValue(keys[doc].Corpus, out int c))
+            {
+                corpusIndex[keys[doc].Corpus] = c = corpusIndex.Count;
+            }
+
+            _corpusOf[doc] = c;
+        }
+
+        _corpusNames = new string[corpusIndex.Count];
+        foreach (var (name, c) in corpusIndex)
+        {
+            _corpusNames[c] = name;
+        }
+
+        _corpusSpans = new int[_corpusNames.Length];
+        _corpusLengths = new long[_corpusNames.Length];
+        for (int doc = 0; doc < keys.Length; doc++)
+        {
+            _corpusSpans[_corpusOf[doc]]++;
+            _corpusLengths[_corpusOf[doc]] += totalLengths[doc];
+        }
     }
 
     /// <summary>The documents' keys, by row.</summary>
@@ -155,24 +187,64 @@ public sealed class Bm25Index
             }
         }
 
+        var visible = Visible(filter);
         if (parameters.FeedbackDocs > 0 && parameters.FeedbackTerms > 0 && parameters.FeedbackWeight > 0)
         {
-            var firstPass = Top(Score(weighted, weights, parameters), parameters.FeedbackDocs, filter);
+            var firstPass = Top(Score(weighted, weights, parameters, visible), parameters.FeedbackDocs, filter);
             foreach (var (term, weight) in Expansion(firstPass, weighted.Keys, parameters))
             {
                 weighted[term] = weight;
             }
         }
 
-        return Top(Score(weighted, weights, parameters), limit, filter);
+        return Top(Score(weighted, weights, parameters, visible), limit, filter);
     }
 
-    private (float[] Scores, List<int> Touched) Score(Dictionary<string, double> terms, LexicalWeights weights, Bm25Parameters parameters)
+    // The corpora whose spans count towards idf and the average length: those of filter.Corpora, or every corpus (null).
+    // Counting a corpus the caller cannot read would let its text move the caller's scores: another tenant could learn
+    // which words a tenant's documents hold by watching its own scores change. Corpus and PathPrefix do not narrow the
+    // statistics (they restrict within what the caller may read, and evaluations compare runs with them over one index).
+    private bool[]? Visible(RetrievalFilter filter)
     {
-        int n = Keys.Length;
-        var scores = new float[n];
+        if (filter.Corpora is not { } readable)
+        {
+            return null;
+        }
+
+        var visible = new bool[_corpusNames.Length];
+        bool all = true;
+        for (int c = 0; c < visible.Length; c++)
+        {
+            visible[c] = readable.Contains(_corpusNames[c]);
+            all &= visible[c];
+        }
+
+        return all ? null : visible;
+    }
+
+    private (float[] Scores, List<int> Touched) Score(Dictionary<string, double> terms, LexicalWeights weights, Bm25Parameters parameters, bool[]? visible)
+    {
+        var scores = new float[Keys.Length];
         var touched = new List<int>();
         double[] fieldWeights = [weights.Title, weights.Heading, weights.Body];
+        // Collection statistics over the visible corpora only (see Visible).
+        int n = Keys.Length;
+        double averageLength = _averageLength;
+        if (visible is not null)
+        {
+            (n, long length) = (0, 0);
+            for (int c = 0; c < visible.Length; c++)
+            {
+                if (visible[c])
+                {
+                    n += _corpusSpans[c];
+                    length += _corpusLengths[c];
+                }
+            }
+
+            averageLength = n == 0 ? 0 : (double)length / n;
+        }
+
         foreach (var (term, termWeight) in terms)
         {
             if (!_postings.TryGetValue(term, out var postings))
@@ -180,12 +252,32 @@ public sealed class Bm25Index
                 continue;
             }
 
+            int df = postings.Length;
+            if (visible is not null)
+            {
+                df = 0;
+                foreach (var p in postings)
+                {
+                    df += visible[_corpusOf[p.Doc]] ? 1 : 0;
+                }
+
+                if (df == 0)
+                {
+                    continue;
+                }
+            }
+
             // Common terms (in over half the spans) carry almost no evidence; FTS5 floors their idf the same way.
-            double idf = termWeight * Math.Max(1e-6, Math.Log((n - postings.Length + 0.5) / (postings.Length + 0.5)));
+            double idf = termWeight * Math.Max(1e-6, Math.Log((n - df + 0.5) / (df + 0.5)));
             foreach (var p in postings)
             {
+                if (visible is not null && !visible[_corpusOf[p.Doc]])
+                {
+                    continue;
+                }
+
                 double tf = fieldWeights[0] * p.Title + fieldWeights[1] * p.Heading + fieldWeights[2] * p.Body;
-                double norm = 1 - parameters.B + parameters.B * (_averageLength > 0 ? _totalLengths[p.Doc] / _averageLength : 1);
+                double norm = 1 - parameters.B + parameters.B * (averageLength > 0 ? _totalLengths[p.Doc] / averageLength : 1);
                 if (scores[p.Doc] == 0)
                 {
                     touched.Add(p.Doc);

@@ -8,6 +8,8 @@ namespace ContextCompiler.Storage.Retrieve;
 /// per-column weights. The query's terms are OR-ed, so a span needs only some of them; BM25 rewards the rare ones.
 /// FTS5 fixes k1 = 1.2 and b = 0.75, and scores every matching row, which is slow on large indexes with common
 /// terms (see benchmarks/RESULTS.md); the in-memory "bm25" retriever is the default for that reason.
+/// Its spans are restricted to the caller's readable corpora, but bm25()'s idf and average length are FTS5's own, over
+/// every corpus: unlike "bm25", another tenant's uploads can move a caller's scores (never its text) through this retriever.
 /// </summary>
 public sealed class Fts5LexicalRetriever(IndexStore store) : ILexicalRetriever
 {

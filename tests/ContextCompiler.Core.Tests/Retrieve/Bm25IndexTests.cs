@@ -39,6 +39,31 @@ public sealed class Bm25IndexTests
     }
 
     [Fact]
+    public void Readable_corpora_score_as_if_the_others_were_not_indexed()
+    {
+        // Another tenant's spans share the words: with them counted, idf and the average length would move.
+        Bm25Document[] others =
+        [
+            new(new SpanKey(20, "beta/x", "a.md", 1), "a md", "journal", "journal journal mode readers readers writer log log log log log log"),
+            new(new SpanKey(21, "beta/x", "b.md", 1), "b md", "", "journal mode"),
+        ];
+        var readable = new HashSet<string>(StringComparer.Ordinal) { "docs", "other" };
+        foreach (var parameters in new[] { new Bm25Parameters(), new Bm25Parameters(FeedbackDocs: 2, FeedbackTerms: 5) })
+        {
+            var alone = Bm25Index.Build(Documents).Search(Bm25Index.QueryTerms("journal readers log"), new RetrievalFilter(Corpora: readable), 10, new LexicalWeights(), parameters);
+            var mixed = Bm25Index.Build([.. Documents, .. others]).Search(Bm25Index.QueryTerms("journal readers log"), new RetrievalFilter(Corpora: readable), 10, new LexicalWeights(), parameters);
+            Assert.NotEmpty(alone);
+            Assert.Equal(alone, mixed);
+        }
+
+        // Every corpus readable (or no restriction): the statistics are the whole index's, as before.
+        var everything = Bm25Index.Build([.. Documents, .. others]);
+        Assert.Equal(
+            everything.Search(Bm25Index.QueryTerms("journal"), new RetrievalFilter(), 10, new LexicalWeights(), new Bm25Parameters()),
+            everything.Search(Bm25Index.QueryTerms("journal"), new RetrievalFilter(Corpora: new HashSet<string> { "docs", "other", "beta/x" }), 10, new LexicalWeights(), new Bm25Parameters()));
+    }
+
+    [Fact]
     public void A_heading_weight_of_zero_ignores_heading_matches()
     {
         Assert.NotEmpty(Search("protocol"));
