@@ -19,18 +19,26 @@ public sealed class CorporaApiTests(SharedServer server) : IClassFixture<SharedS
         var created = await _alpha.PostAsJsonAsync("/v1/corpora", new { name = corpus });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal($"/v1/corpora/{corpus}", created.Headers.Location?.OriginalString);
+        var one = await (await _alpha.GetAsync(created.Headers.Location)).Json();
+        Assert.Equal((corpus, 0), (one.GetProperty("name").GetString(), one.GetProperty("documents").GetInt32()));
+        await (await server.Factory.Client(ServerFactory.BetaKey).GetAsync(created.Headers.Location)).AssertProblem(404);
+
+        var document = await (await server.Factory.Client(apiKey: null).GetAsync("/openapi/v1.json")).Json();
+        var put = document.GetProperty("paths").GetProperty("/v1/corpora/{corpus}/documents/{path}").GetProperty("put").GetProperty("requestBody").GetProperty("content");
+        Assert.Equal("string", put.GetProperty("text/*").GetProperty("schema").GetProperty("type").GetString());
+        Assert.True(put.GetProperty("application/json").GetProperty("schema").TryGetProperty("$ref", out _));
 
         var listed = (await (await _alpha.GetAsync("/v1/corpora")).Json()).GetProperty("items").EnumerateArray().ToList();
         Assert.Contains(listed, c => c.GetProperty("name").GetString() == corpus && c.GetProperty("owned").GetBoolean() && c.GetProperty("key").GetString() == $"alpha/{corpus}");
         Assert.Contains(listed, c => c.GetProperty("name").GetString() == "sqlite-docs" && c.GetProperty("shared").GetBoolean() && !c.GetProperty("owned").GetBoolean());
 
         const string markdown = "# Zanzibar flux capacitor\n\nThe quorbic zanzibar capacitor stores 1.21 gigawatts of flux.\n";
-        var put = await Put(_alpha, corpus, "guides/flux.md", markdown, "text/markdown");
-        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
-        var document = (await put.Json()).GetProperty("document");
-        Assert.Equal("guides/flux.md", document.GetProperty("path").GetString());
-        Assert.Equal(Encoding.UTF8.GetByteCount(markdown), document.GetProperty("bytes").GetInt64());
-        Assert.True(document.GetProperty("spans").GetInt32() >= 1);
+        var upload = await Put(_alpha, corpus, "guides/flux.md", markdown, "text/markdown");
+        Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+        var stored = (await upload.Json()).GetProperty("document");
+        Assert.Equal("guides/flux.md", stored.GetProperty("path").GetString());
+        Assert.Equal(Encoding.UTF8.GetByteCount(markdown), stored.GetProperty("bytes").GetInt64());
+        Assert.True(stored.GetProperty("spans").GetInt32() >= 1);
 
         // Read your writes: lexical retrieval has it as soon as the PUT answered.
         var set = await Compile(_alpha, "quorbic zanzibar capacitor", corpus);

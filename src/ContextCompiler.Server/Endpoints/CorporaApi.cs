@@ -3,6 +3,7 @@ using System.Text.Json;
 using ContextCompiler.Storage.Corpora;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
@@ -25,6 +26,8 @@ public static class CorporaApi
         group.MapGet("/", List).WithName("ListCorpora").WithSummary("The corpora you can read: your own, then the shared ones.");
         group.MapPost("/", Create).WithName("CreateCorpus").WithSummary("Create a corpus of your own.")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesJsonBodyProblems();
+        group.MapGet("/{corpus}", GetCorpus).WithName("GetCorpus").WithSummary("One corpus you can read, with its document count and bytes.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{corpus}", Delete).WithName("DeleteCorpus").WithSummary("Delete one of your corpora with all its documents.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/{corpus}/documents", ListDocuments).WithName("ListDocuments")
@@ -37,15 +40,55 @@ public static class CorporaApi
             .Produces<DocumentWrite>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesJsonBodyProblems()
             // A document may be larger than the service's usual request limit; JSON escaping can double its size.
-            .WithMetadata(new BodySizeLimit(documentLimit * 2 + 64 * 1024));
+            .WithMetadata(new BodySizeLimit(documentLimit * 2 + 64 * 1024))
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // Only the JSON form is a DocumentBody; every other media type is the document's own text.
+                foreach (var (mediaType, content) in operation.RequestBody?.Content ?? new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType>())
+                {
+                    if (mediaType != "application/json")
+                    {
+                        content.Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String };
+                    }
+                }
+
+                DescribePath(operation);
+                return Task.CompletedTask;
+            });
         group.MapGet("/{corpus}/documents/{**path}", Get).WithName("GetDocument").WithSummary("A document, its status and the text it was stored with.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound).AddOpenApiOperationTransformer(DescribePath);
         group.MapDelete("/{corpus}/documents/{**path}", DeleteDocument).WithName("DeleteDocument").WithSummary("Remove a document from every index.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblem(StatusCodes.Status404NotFound).AddOpenApiOperationTransformer(DescribePath);
         return app;
     }
 
     private static string Tenant(HttpContext context) => context.User.Tenant();
+
+    // OpenAPI has no parameter spanning segments; the route's catch-all takes the rest of the path, slashes included.
+    private static Task DescribePath(Microsoft.OpenApi.OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        DescribePath(operation);
+        return Task.CompletedTask;
+    }
+
+    private static void DescribePath(Microsoft.OpenApi.OpenApiOperation operation)
+    {
+        foreach (var parameter in operation.Parameters ?? [])
+        {
+            if (parameter is Microsoft.OpenApi.OpenApiParameter { Name: "path" } path)
+            {
+                path.Description = "The document's path inside the corpus, '/' between folders (each segment percent-encoded); "
+                    + "relative, without empty, '.' or '..' segments, backslashes or control characters.";
+            }
+        }
+    }
+
+    // The same corpus a compile naming it would read: the tenant's own, else a shared one.
+    private static Ok<CorpusInfo> GetCorpus(string corpus, CorpusStore corpora, HttpContext context)
+    {
+        string key = corpora.ReadableKey(Tenant(context), corpus);
+        return TypedResults.Ok(corpora.List(Tenant(context)).First(c => c.Key == key));
+    }
 
     private static Ok<CorpusList> List(CorpusStore corpora, HttpContext context) => TypedResults.Ok(new CorpusList(corpora.List(Tenant(context))));
 
