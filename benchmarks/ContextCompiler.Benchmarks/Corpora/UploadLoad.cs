@@ -56,6 +56,12 @@ internal static class UploadLoad
             await Freshness(docs, all, baseCount, probes, maxBytes);
         }
 
+        if (phases.Contains("snapshot"))
+        {
+            string warm = BenchmarkArgs.Option(args, "--warm-cache", Environment.GetEnvironmentVariable("CONTEXTC_EMBEDDING_CACHE") ?? Path.Combine(root, "data", "embedding-cache.db"));
+            await SnapshotOnly(docs, warm);
+        }
+
         if (phases.Contains("compile"))
         {
             double seconds = double.Parse(BenchmarkArgs.Option(args, "--seconds", "20"), CultureInfo.InvariantCulture);
@@ -103,6 +109,7 @@ internal static class UploadLoad
             double lexical = clock.Elapsed.TotalSeconds;
             string loadAfterPuts = Load();
             var (ready, total, spans) = await ReadyCount(http, Corpus);
+            string readyAtPuts = FormattableString.Invariant($"{ready}/{total}");
             string vectorCells = "| | |";
             if (vectors)
             {
@@ -117,7 +124,7 @@ internal static class UploadLoad
             }
 
             rows.Add(FormattableString.Invariant(
-                $"| {clients} | {files.Length} | {mb:F2} | {spans} | {lexical:F1} | {files.Length / lexical:F1} | {mb / lexical:F2} | {BenchmarkArgs.Percentile(latencies, 50):F1} | {BenchmarkArgs.Percentile(latencies, 95):F1} | {latencies.Max():F0} | {ready}/{total} {vectorCells} {loadAfterPuts} / {Load()} |"));
+                $"| {clients} | {files.Length} | {mb:F2} | {spans} | {lexical:F1} | {files.Length / lexical:F1} | {mb / lexical:F2} | {BenchmarkArgs.Percentile(latencies, 50):F1} | {BenchmarkArgs.Percentile(latencies, 95):F1} | {latencies.Max():F0} | {readyAtPuts} {vectorCells} {loadAfterPuts} / {Load()} |"));
         }
 
         Console.WriteLine();
@@ -194,7 +201,10 @@ internal static class UploadLoad
             await Compile(http, phrase, Corpus, 0);
             double repeat = Stopwatch.GetElapsedTime(tr).TotalMilliseconds;
             double? ready = null, vector = null;
-            while ((ready is null || vector is null) && Stopwatch.GetElapsedTime(t1).TotalSeconds < 300)
+            // Until ready (at most 120 s), then at most 2 s more for a vector-only hit: a phrase whose page never ranks
+            // within the budget on vectors alone must not hold the run.
+            while ((ready is null || vector is null) && Stopwatch.GetElapsedTime(t1).TotalSeconds < 120
+                && (ready is null || Stopwatch.GetElapsedTime(t1).TotalMilliseconds < ready + 2000))
             {
                 if (ready is null && await Status(http, Corpus, probe) == "ready")
                 {
@@ -232,6 +242,7 @@ internal static class UploadLoad
 
             rows.Add(FormattableString.Invariant(
                 $"| {probe} | {info.Bytes} | {info.Spans} | {put1:F1} | {Cell(lexical)} | {tries} | {repeat:F1} | {Cell(ready)} | {Cell(vector)} |"));
+            Console.Error.WriteLine(rows[^1]);
             await Task.Delay(300);
         }
 
@@ -335,6 +346,7 @@ internal static class UploadLoad
         }
 
         var spans = new IndexSnapshotCache(store).Current().Keys.Length;
+        var stages = LoadStages(store);
         Console.WriteLine();
         Console.WriteLine($"Compile: one client, the {questions.Length} dev questions in turn against the shared corpus '{shared}', budget 1000, default options except where a row says vectorWeight 0 (query embeddings cached after warm-up); uploads are pages of the same corpus at new paths, so their passage embeddings come from the copied cache, {seconds} s per row.");
         Console.WriteLine();
@@ -344,6 +356,50 @@ internal static class UploadLoad
         Console.WriteLine();
         Console.WriteLine(FormattableString.Invariant(
             $"IndexSnapshotCache load from scratch at {spans} spans (7 loads): p50 {BenchmarkArgs.Percentile(loads, 50):F0} ms, min {loads.Min():F0} ms, max {loads.Max():F0} ms."));
+        Console.WriteLine();
+        Console.WriteLine("The same load, stage by stage (the steps of IndexSnapshotCache.Load, repeated here; median of 5):");
+        Console.WriteLine();
+        Console.WriteLine("| Stage | p50 (ms) |");
+        Console.WriteLine("|---|---:|");
+        foreach (var (stage, ms) in stages)
+        {
+            Console.WriteLine(FormattableString.Invariant($"| {stage} | {ms:F0} |"));
+        }
+    }
+
+    private static async Task SnapshotOnly(string docs, string warmCache)
+    {
+        await using var server = await LoopbackServer.StartAsync("snapshot", (o, folder) =>
+        {
+            o.CorpusPath = docs;
+            string cache = Path.Combine(folder, "embedding-cache.db");
+            if (File.Exists(warmCache))
+            {
+                File.Copy(warmCache, cache);
+            }
+
+            o.EmbeddingCachePath = cache;
+        });
+        await server.WaitForVectorsAsync();
+        var store = server.App.Services.GetRequiredService<IndexStore>();
+        var loads = new List<double>();
+        int spans = 0;
+        for (int i = 0; i < 7; i++)
+        {
+            long t = Stopwatch.GetTimestamp();
+            spans = new IndexSnapshotCache(store).Current().Keys.Length;
+            loads.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        }
+
+        Console.WriteLine(FormattableString.Invariant(
+            $"IndexSnapshotCache load from scratch at {spans} spans (7 loads), load {Load()}: p50 {BenchmarkArgs.Percentile(loads, 50):F0} ms, min {loads.Min():F0} ms, max {loads.Max():F0} ms."));
+        Console.WriteLine();
+        Console.WriteLine("| Stage | p50 (ms) |");
+        Console.WriteLine("|---|---:|");
+        foreach (var (stage, ms) in LoadStages(store))
+        {
+            Console.WriteLine(FormattableString.Invariant($"| {stage} | {ms:F0} |"));
+        }
     }
 
     private static async Task<string> Row(string name, HttpClient http, string[] questions, string corpus, double seconds, Func<int>? uploaded, IndexStore store, double vectorWeight)
@@ -381,6 +437,58 @@ internal static class UploadLoad
         }
 
         return latencies;
+    }
+
+    // The steps of IndexSnapshotCache.Load (private there), timed one by one: vectors from vec0, spans with their text,
+    // the matrix copy, the BM25 build.
+    private static List<(string Stage, double Ms)> LoadStages(IndexStore store)
+    {
+        var times = new Dictionary<string, List<double>>();
+        void Add(string stage, long start) => (times.TryGetValue(stage, out var l) ? l : times[stage] = []).Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        for (int pass = 0; pass < 5; pass++)
+        {
+            using var lease = store.Rent();
+            long t = Stopwatch.GetTimestamp();
+            var vectors = IndexReader.Vectors(lease.Connection);
+            Add("read vectors (SELECT rowid, embedding FROM span_vectors)", t);
+            t = Stopwatch.GetTimestamp();
+            var keys = new List<ContextCompiler.Core.Retrieve.SpanKey>();
+            var documents = new List<ContextCompiler.Core.Retrieve.Bm25Document>();
+            using (var command = lease.Connection.CreateCommand())
+            {
+                command.CommandText = """
+                    SELECT s.id, a.corpus, a.path, s.start_line, s.heading, s.text
+                    FROM spans s JOIN artifacts a ON a.id = s.artifact_id
+                    ORDER BY a.corpus, a.path, s.start_line
+                    """;
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    var key = new ContextCompiler.Core.Retrieve.SpanKey(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3));
+                    keys.Add(key);
+                    documents.Add(new ContextCompiler.Core.Retrieve.Bm25Document(key, key.Path.Replace('/', ' '), reader.GetString(4), reader.GetString(5)));
+                }
+            }
+
+            Add("read spans with text (join artifacts, ordered)", t);
+            t = Stopwatch.GetTimestamp();
+            int dims = store.Model.Dimensions;
+            var matrix = new float[keys.Count * dims];
+            for (int row = 0; row < keys.Count; row++)
+            {
+                if (vectors.TryGetValue(keys[row].Id, out var blob))
+                {
+                    System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(blob).CopyTo(matrix.AsSpan(row * dims, dims));
+                }
+            }
+
+            Add("fill the vector matrix", t);
+            t = Stopwatch.GetTimestamp();
+            ContextCompiler.Core.Retrieve.Bm25Index.Build(documents);
+            Add("build the BM25 index", t);
+        }
+
+        return times.Select(kv => (kv.Key, BenchmarkArgs.Percentile(kv.Value, 50))).ToList();
     }
 
     // ---- Helpers ---------------------------------------------------------------------------------------------------
