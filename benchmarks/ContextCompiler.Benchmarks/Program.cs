@@ -19,7 +19,7 @@ if (args.Length > 0 && string.Equals(args[0], "mcp", StringComparison.OrdinalIgn
 
 if (args.Length > 0 && string.Equals(args[0], "uploads", StringComparison.OrdinalIgnoreCase))
 {
-    // Documents over HTTP (issue 11): -- uploads [--phases throughput,freshness,compile] [--files all|N] [--clients 1,4] [--vectors] [--probes 20] [--seconds 20]
+    // Documents over HTTP (issue 11): -- uploads [--phases throughput,freshness,compile,snapshot] [--files all|N] [--clients 1,4] [--vectors] [--probes 20] [--seconds 20]
     return await ContextCompiler.Benchmarks.Corpora.UploadLoad.RunAsync(args[1..]);
 }
 

@@ -12,7 +12,7 @@ namespace ContextCompiler.Benchmarks.Corpora;
 
 /// <summary>
 /// Documents over HTTP (issue 11), against the real server on a loopback port:
-///   dotnet run -c Release --project benchmarks/ContextCompiler.Benchmarks -- uploads [--phases throughput,freshness,compile]
+///   dotnet run -c Release --project benchmarks/ContextCompiler.Benchmarks -- uploads [--phases throughput,freshness,compile,snapshot]
 ///     [--files all|N] [--clients 1,4] [--vectors] [--base 100] [--probes 20] [--probe-max-bytes 65536] [--seconds 20] [--warm-cache PATH]
 /// <list type="bullet">
 /// <item>throughput: for each client count, a fresh server (no corpus ingested at start, a fresh embedding cache file)
@@ -23,7 +23,8 @@ namespace ContextCompiler.Benchmarks.Corpora;
 /// vector-only compile (vectorWeight 1) citing it.</item>
 /// <item>compile: a server over the shared sqlite-docs corpus (vectors from a copy of a warm cache), one client compiling
 /// the 30 dev questions against it for S seconds: idle, while one client uploads pages into a tenant corpus, and idle again
-/// on the grown index; then the time of a whole snapshot load at that size.</item>
+/// on the grown index; then the time of a whole snapshot load at that size, stage by stage.</item>
+/// <item>snapshot: only the snapshot load (whole and stage by stage) over the shared sqlite-docs corpus.</item>
 /// </list>
 /// </summary>
 internal static class UploadLoad
