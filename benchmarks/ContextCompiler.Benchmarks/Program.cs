@@ -17,6 +17,12 @@ if (args.Length > 0 && string.Equals(args[0], "mcp", StringComparison.OrdinalIgn
     return await ContextCompiler.Benchmarks.Mcp.McpOverhead.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && string.Equals(args[0], "uploads", StringComparison.OrdinalIgnoreCase))
+{
+    // Documents over HTTP (issue 11): -- uploads [--phases throughput,freshness,compile,snapshot] [--files all|N] [--clients 1,4] [--vectors] [--probes 20] [--seconds 20]
+    return await ContextCompiler.Benchmarks.Corpora.UploadLoad.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && string.Equals(args[0], "neural", StringComparison.OrdinalIgnoreCase))
 {
     // Compile latency with a neural query embedder: -- neural --db INDEX [--spans 10000,100000] [--seconds 10]
