@@ -104,7 +104,7 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
         Execute(lease.Connection, transaction, "DELETE FROM corpora WHERE key = $key", ("$key", key));
         if (removed > 0)
         {
-            IndexStore.Execute(lease.Connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'", transaction);
+            IndexStore.BumpGeneration(lease.Connection, transaction, spansChanged: true);
         }
 
         transaction.Commit();

@@ -83,7 +83,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
                 keep.ExecuteNonQuery();
             }
 
-            IndexStore.Execute(lease.Connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'", transaction);
+            IndexStore.BumpGeneration(lease.Connection, transaction, spansChanged: true);
             transaction.Commit();
             written = new DocumentWrite(Info(lease.Connection, key, path)!, Created: current is null, Changed: true);
         }
@@ -124,7 +124,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
                 writer.Delete(current.Id);
             }
 
-            IndexStore.Execute(lease.Connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'", transaction);
+            IndexStore.BumpGeneration(lease.Connection, transaction, spansChanged: true);
             transaction.Commit();
         }
 

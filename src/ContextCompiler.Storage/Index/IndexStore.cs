@@ -98,6 +98,25 @@ public sealed class IndexStore
     public static long Generation(SqliteConnection connection) =>
         long.Parse(MetaValue(connection, null, "index_generation") ?? "0", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// The text generation: it grows only with writes that change spans (ingest, uploads, deletions), not with vectors
+    /// written for existing spans, so an in-memory copy can take new vectors without re-reading the text.
+    /// </summary>
+    public static long TextGeneration(SqliteConnection connection) =>
+        long.Parse(MetaValue(connection, null, "text_generation") ?? "0", CultureInfo.InvariantCulture);
+
+    /// <summary>Records a write in <paramref name="transaction"/>: the generation grows, and the text generation with it when spans changed.</summary>
+    public static void BumpGeneration(SqliteConnection connection, SqliteTransaction transaction, bool spansChanged)
+    {
+        Execute(connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'", transaction);
+        if (spansChanged)
+        {
+            Execute(connection,
+                "INSERT INTO meta (key, value) VALUES ('text_generation', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                transaction);
+        }
+    }
+
     private static int SchemaVersionOf(SqliteConnection connection) =>
         Convert.ToInt32(Scalar(connection, "SELECT MAX(version) FROM schema_version"), CultureInfo.InvariantCulture);
 
@@ -166,7 +185,7 @@ public sealed class IndexStore
             using var transaction = connection.BeginTransaction();
             Execute(connection, "DROP TRIGGER IF EXISTS spans_after_delete; DROP TABLE IF EXISTS span_vectors;", transaction);
             CreateVectorTable(connection, transaction, model);
-            Execute(connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'", transaction);
+            BumpGeneration(connection, transaction, spansChanged: true);
             transaction.Commit();
         }
 

@@ -117,7 +117,7 @@ public sealed class VectorIndexer(IndexStore store, IEmbeddingGenerator<string, 
             written += insert.ExecuteNonQuery();
         }
 
-        IndexStore.Execute(connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'", transaction);
+        IndexStore.BumpGeneration(connection, transaction, spansChanged: false);
         transaction.Commit();
         return written;
     }

@@ -191,7 +191,7 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
     }
 
     private static void BumpGeneration(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction) =>
-        IndexStore.Execute(connection, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'index_generation'", transaction);
+        IndexStore.BumpGeneration(connection, transaction, spansChanged: true);
 
     private static string Display(SourceFile file) => $"{file.Corpus}/{file.RelativePath}";
 

@@ -10,9 +10,10 @@ namespace ContextCompiler.Storage.Retrieve;
 /// </summary>
 public sealed class IndexSnapshot
 {
-    internal IndexSnapshot(long generation, int dimensions, float[] matrix, bool[] hasVector, Bm25Index lexical, string[] contentHashes)
+    internal IndexSnapshot(long generation, int dimensions, float[] matrix, bool[] hasVector, Bm25Index lexical, string[] contentHashes, long textGeneration)
     {
         ContentHashes = contentHashes;
+        TextGeneration = textGeneration;
         Generation = generation;
         Dimensions = dimensions;
         Matrix = matrix;
@@ -45,6 +46,9 @@ public sealed class IndexSnapshot
 
     /// <summary>The content hash of each row's document: with the span id, what says a row can be reused by the next load.</summary>
     internal string[] ContentHashes { get; }
+
+    /// <summary>The text generation the rows reflect (-1 when a text write raced the load): while it stays, only vectors are new.</summary>
+    internal long TextGeneration { get; }
 }
 
 /// <summary>
@@ -115,6 +119,12 @@ public sealed class IndexSnapshotCache(IndexStore store)
     // of the default corpus, paid by the first compile after every write.
     private static IndexSnapshot Load(SqliteConnection connection, long generation, int dims, IndexSnapshot? previous)
     {
+        long textGeneration = IndexStore.TextGeneration(connection);
+        if (previous is { TextGeneration: >= 0 } && previous.TextGeneration == textGeneration)
+        {
+            return WithNewVectors(connection, generation, previous);
+        }
+
         var keys = new List<SpanKey>();
         var hashes = new List<string>();
         var corpora = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -168,7 +178,36 @@ public sealed class IndexSnapshotCache(IndexStore store)
 
         // A write that landed while reading leaves the copy marked stale, so the next query reloads it.
         long check = IndexStore.Generation(connection);
-        return new IndexSnapshot(check == generation ? generation : -1, dims, matrix, hasVector, lexical, [.. hashes]);
+        long textCheck = IndexStore.TextGeneration(connection);
+        return new IndexSnapshot(check == generation ? generation : -1, dims, matrix, hasVector, lexical, [.. hashes],
+            textCheck == textGeneration ? textGeneration : -1);
+    }
+
+    // Only vectors were written since the previous copy (the vector filler's batches): the spans, their text and the
+    // BM25 index are the same objects; the rows that had no vector are looked up again.
+    private static IndexSnapshot WithNewVectors(SqliteConnection connection, long generation, IndexSnapshot previous)
+    {
+        int dims = previous.Dimensions;
+        var matrix = (float[])previous.Matrix.Clone();
+        var hasVector = (bool[])previous.HasVector.Clone();
+        var missing = new List<(int Row, long Id)>();
+        for (int row = 0; row < hasVector.Length; row++)
+        {
+            if (!hasVector[row])
+            {
+                missing.Add((row, previous.Keys[row].Id));
+            }
+        }
+
+        foreach (var (row, blob) in Vectors(connection, missing))
+        {
+            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(blob).CopyTo(matrix.AsSpan(row * dims, dims));
+            hasVector[row] = true;
+        }
+
+        long check = IndexStore.Generation(connection);
+        return new IndexSnapshot(check == generation ? generation : -1, dims, matrix, hasVector, previous.Lexical, previous.ContentHashes,
+            IndexStore.TextGeneration(connection) == previous.TextGeneration ? previous.TextGeneration : -1);
     }
 
     // The fields of the given spans (all spans when the copy is loaded the first time: one scan beats many lookups).

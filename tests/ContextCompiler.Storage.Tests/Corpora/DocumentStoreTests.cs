@@ -39,7 +39,7 @@ public sealed class DocumentStoreTests : IDisposable
     }
 
     [Fact]
-    public void A_repeat_put_changes_nothing_and_quotas_count_only_the_tenants_documents()
+    public void A_repeat_put_changes_nothing_and_a_corpus_the_tenant_does_not_own_is_not_found()
     {
         var documents = _engine.GetRequiredService<DocumentStore>();
         _engine.GetRequiredService<CorpusStore>().Create("t", "docs");
@@ -49,6 +49,29 @@ public sealed class DocumentStoreTests : IDisposable
         Assert.False(again.Created || again.Changed);
         Assert.Equal(first.Document.ContentHash, again.Document.ContentHash);
         Assert.Throws<CorpusNotFoundException>(() => documents.Put("other", "docs", "a.md", "# A\n", "text/markdown"));
+    }
+
+    [Fact]
+    public async Task Vectors_written_after_the_text_join_the_copy_without_rebuilding_its_text_index()
+    {
+        _index.Write("a.md", "# A\n\nThe zanzibar capacitor.\n");
+        _index.Write("b.md", "# B\n\nThe quorbic flux.\n");
+        // Text only: the ingestor without an embedder leaves the vectors to the filler, as the server does.
+        var store = _engine.GetRequiredService<ContextCompiler.Storage.Index.IndexStore>();
+        await new ContextCompiler.Storage.Ingest.CorpusIngestor(store, TempIndex.Assets.Tokenizer()).IngestAsync([_index.Sources], new());
+        var snapshots = _engine.GetRequiredService<IndexSnapshotCache>();
+        var before = snapshots.Current();
+        Assert.Equal(0, before.VectorCount);
+
+        new ContextCompiler.Storage.Index.VectorIndexer(store, TempIndex.Assets.Embedder).Fill();
+        var after = snapshots.Current();
+
+        Assert.Equal(after.Keys.Length, after.VectorCount);
+        Assert.Same(before.Lexical, after.Lexical);
+        // A text write after that rebuilds the text index again.
+        _engine.GetRequiredService<CorpusStore>().Create("t", "mine");
+        _engine.GetRequiredService<DocumentStore>().Put("t", "mine", "c.md", "# C\n\nNew words.\n", "text/markdown");
+        Assert.NotSame(after.Lexical, snapshots.Current().Lexical);
     }
 
     public void Dispose()
