@@ -52,7 +52,7 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
     public IReadOnlyList<CorpusInfo> List(string tenant)
     {
         using var lease = store.Rent();
-        using var select = Command(lease.Connection, null, """
+        using var select = Sql.Command(lease.Connection, null, """
             SELECT c.key, c.name, c.tenant, c.shared, c.created_at, COUNT(a.id), COALESCE(SUM(a.bytes), 0)
             FROM corpora c LEFT JOIN artifacts a ON a.corpus = c.key
             WHERE c.tenant = $tenant OR c.shared = 1
@@ -75,7 +75,7 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
     public IReadOnlyList<CorpusEntry> All()
     {
         using var lease = store.Rent();
-        using var select = Command(lease.Connection, null, """
+        using var select = Sql.Command(lease.Connection, null, """
             SELECT c.key, c.name, c.tenant, c.shared, c.created_at, COUNT(a.id), COALESCE(SUM(a.bytes), 0)
             FROM corpora c LEFT JOIN artifacts a ON a.corpus = c.key
             GROUP BY c.key
@@ -132,7 +132,7 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
     public IReadOnlySet<string> Readable(string tenant)
     {
         using var lease = store.Rent();
-        using var select = Command(lease.Connection, null, "SELECT key FROM corpora WHERE tenant = $tenant OR shared = 1", ("$tenant", tenant));
+        using var select = Sql.Command(lease.Connection, null, "SELECT key FROM corpora WHERE tenant = $tenant OR shared = 1", ("$tenant", tenant));
         var keys = new HashSet<string>(StringComparer.Ordinal);
         using var reader = select.ExecuteReader();
         while (reader.Read())
@@ -187,7 +187,7 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
     // The tenant's own corpus of that name, else a shared corpus of that name (the operator's before another tenant's).
     private static (string Key, bool Owned)? Find(SqliteConnection connection, SqliteTransaction? transaction, string tenant, string name)
     {
-        using var select = Command(connection, transaction, """
+        using var select = Sql.Command(connection, transaction, """
             SELECT key, tenant = $tenant FROM corpora
             WHERE name = $name AND (tenant = $tenant OR shared = 1)
             ORDER BY tenant = $tenant DESC, tenant IS NOT NULL, key LIMIT 1
@@ -201,27 +201,14 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
 
     private static long Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string, object?)[] parameters)
     {
-        using var command = Command(connection, transaction, sql, parameters);
+        using var command = Sql.Command(connection, transaction, sql, parameters);
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
     private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string, object?)[] parameters)
     {
-        using var command = Command(connection, transaction, sql, parameters);
+        using var command = Sql.Command(connection, transaction, sql, parameters);
         return command.ExecuteNonQuery();
-    }
-
-    internal static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return command;
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]

@@ -76,7 +76,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
                 writer.Write(artifact, current);
             }
 
-            using (var keep = CorpusStore.Command(lease.Connection, transaction,
+            using (var keep = Sql.Command(lease.Connection, transaction,
                 "UPDATE artifacts SET original = CAST($original AS TEXT), media_type = $media WHERE corpus = $corpus AND path = $path",
                 ("$original", ExactText.Bind(text)), ("$media", mediaType), ("$corpus", key), ("$path", path)))
             {
@@ -101,7 +101,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
         string key = corpora.ReadableKey(tenant, corpus);
         using var lease = store.Rent();
         var info = Info(lease.Connection, key, path) ?? throw new DocumentNotFoundException(corpus, path);
-        using var select = CorpusStore.Command(lease.Connection, null,
+        using var select = Sql.Command(lease.Connection, null,
             "SELECT original, content FROM artifacts WHERE corpus = $corpus AND path = $path", ("$corpus", key), ("$path", path));
         using var reader = select.ExecuteReader();
         reader.Read();
@@ -152,7 +152,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
     {
         int take = Take(limit);
         using (var lease = store.Rent())
-        using (var exists = CorpusStore.Command(lease.Connection, null, "SELECT 1 FROM corpora WHERE key = $key", ("$key", key)))
+        using (var exists = Sql.Command(lease.Connection, null, "SELECT 1 FROM corpora WHERE key = $key", ("$key", key)))
         {
             if (exists.ExecuteScalar() is null)
             {
@@ -174,7 +174,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
         string after = cursor is null ? string.Empty : DecodeCursor(cursor);
         using var lease = store.Rent();
         // substr rather than LIKE: a prefix may hold '%' or '_', which LIKE would read as wildcards.
-        using var select = CorpusStore.Command(lease.Connection, null, $"""
+        using var select = Sql.Command(lease.Connection, null, $"""
             SELECT {InfoColumns} FROM artifacts a
             WHERE a.corpus = $corpus AND a.path > $after AND ($prefix IS NULL OR substr(a.path, 1, length($prefix)) = $prefix)
             ORDER BY a.path LIMIT $take
@@ -197,7 +197,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
     public IReadOnlyDictionary<(string Corpus, string Path), DateTimeOffset?> LastWritten(IEnumerable<(string Corpus, string Path)> documents)
     {
         using var lease = store.Rent();
-        using var select = CorpusStore.Command(lease.Connection, null, "SELECT ingested_at FROM artifacts WHERE corpus = $corpus AND path = $path",
+        using var select = Sql.Command(lease.Connection, null, "SELECT ingested_at FROM artifacts WHERE corpus = $corpus AND path = $path",
             ("$corpus", string.Empty), ("$path", string.Empty));
         var result = new Dictionary<(string, string), DateTimeOffset?>();
         foreach (var document in documents.Distinct())
@@ -212,7 +212,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
 
     private void CheckQuota(SqliteConnection connection, SqliteTransaction transaction, string tenant, long bytes, StoredArtifact? replaced)
     {
-        using var usage = CorpusStore.Command(connection, transaction, """
+        using var usage = Sql.Command(connection, transaction, """
             SELECT COUNT(a.id), COALESCE(SUM(a.bytes), 0) FROM artifacts a JOIN corpora c ON c.key = a.corpus WHERE c.tenant = $tenant
             """, ("$tenant", tenant));
         using var reader = usage.ExecuteReader();
@@ -222,7 +222,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
         if (replaced is not null)
         {
             documents--;
-            using var old = CorpusStore.Command(connection, transaction, "SELECT bytes FROM artifacts WHERE id = $id", ("$id", replaced.Id));
+            using var old = Sql.Command(connection, transaction, "SELECT bytes FROM artifacts WHERE id = $id", ("$id", replaced.Id));
             stored -= Convert.ToInt64(old.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
@@ -247,7 +247,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
 
     private static StoredArtifact? Existing(SqliteConnection connection, SqliteTransaction? transaction, string key, string path)
     {
-        using var select = CorpusStore.Command(connection, transaction,
+        using var select = Sql.Command(connection, transaction,
             "SELECT id, content_hash, chunking FROM artifacts WHERE corpus = $corpus AND path = $path", ("$corpus", key), ("$path", path));
         using var reader = select.ExecuteReader();
         return reader.Read() ? new StoredArtifact(reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
@@ -256,7 +256,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
     private bool SameMediaType(string key, string path, string? mediaType)
     {
         using var lease = store.Rent();
-        using var select = CorpusStore.Command(lease.Connection, null, "SELECT media_type FROM artifacts WHERE corpus = $corpus AND path = $path", ("$corpus", key), ("$path", path));
+        using var select = Sql.Command(lease.Connection, null, "SELECT media_type FROM artifacts WHERE corpus = $corpus AND path = $path", ("$corpus", key), ("$path", path));
         return select.ExecuteScalar() is var stored && (stored is DBNull or null ? null : (string)stored) == mediaType;
     }
 
@@ -268,7 +268,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
 
     private static DocumentInfo? Info(SqliteConnection connection, string key, string path)
     {
-        using var select = CorpusStore.Command(connection, null, $"SELECT {InfoColumns} FROM artifacts a WHERE a.corpus = $corpus AND a.path = $path",
+        using var select = Sql.Command(connection, null, $"SELECT {InfoColumns} FROM artifacts a WHERE a.corpus = $corpus AND a.path = $path",
             ("$corpus", key), ("$path", path));
         using var reader = select.ExecuteReader();
         return reader.Read() ? ReadInfo(reader) : null;

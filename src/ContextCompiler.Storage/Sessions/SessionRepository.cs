@@ -42,7 +42,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
             using var transaction = lease.Connection.BeginTransaction(deferred: false);
             if (maxOpenPerUser is { } max && session.UserId is { } user)
             {
-                using var count = Command(lease.Connection, transaction,
+                using var count = Sql.Command(lease.Connection, transaction,
                     "SELECT COUNT(*) FROM sessions WHERE tenant = $tenant AND user_id = CAST($user AS TEXT) AND status = 'open'",
                     ("$tenant", session.Tenant), ("$user", ExactText.Bind(user)));
                 if (Convert.ToInt32(count.ExecuteScalar(), CultureInfo.InvariantCulture) >= max)
@@ -51,7 +51,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
                 }
             }
 
-            using var insert = Command(lease.Connection, transaction,
+            using var insert = Sql.Command(lease.Connection, transaction,
                 $"INSERT INTO sessions ({SessionColumns}) VALUES ($id, $tenant, CAST($user AS TEXT), 'open', CAST($metadata AS TEXT), $budgets, $now, $now, 0)",
                 ("$id", session.Id), ("$tenant", session.Tenant), ("$user", ExactText.Bind(session.UserId)), ("$metadata", ExactText.Bind(RawText(metadata))),
                 ("$budgets", session.DefaultBudgets is null ? null : JsonSerializer.Serialize(session.DefaultBudgets, SessionJson.Options)),
@@ -115,9 +115,9 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
             ("$ua", FormatOrNull(query.UpdatedAfter)), ("$ub", FormatOrNull(query.UpdatedBefore)),
         ];
         using var lease = store.Rent();
-        using var count = Command(lease.Connection, null, $"SELECT COUNT(*) FROM sessions {where}", parameters);
+        using var count = Sql.Command(lease.Connection, null, $"SELECT COUNT(*) FROM sessions {where}", parameters);
         int total = Convert.ToInt32(count.ExecuteScalar(), CultureInfo.InvariantCulture);
-        using var select = Command(lease.Connection, null,
+        using var select = Sql.Command(lease.Connection, null,
             $"SELECT {SessionColumns} FROM sessions {where} ORDER BY {column} {direction}, id {direction} LIMIT $limit OFFSET $offset",
             [.. parameters, ("$limit", limit), ("$offset", offset)]);
         var items = new List<Session>();
@@ -135,7 +135,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
     public Session Close(string tenant, string id)
     {
         using var lease = store.Rent();
-        using var update = Command(lease.Connection, null,
+        using var update = Sql.Command(lease.Connection, null,
             "UPDATE sessions SET status = 'closed', updated_at = $now WHERE tenant = $tenant AND id = $id AND status = 'open'",
             ("$now", Timestamps.Format(Now())), ("$tenant", tenant), ("$id", id));
         update.ExecuteNonQuery();
@@ -146,7 +146,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
     public bool Delete(string tenant, string id)
     {
         using var lease = store.Rent();
-        using var delete = Command(lease.Connection, null, "DELETE FROM sessions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", id));
+        using var delete = Sql.Command(lease.Connection, null, "DELETE FROM sessions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", id));
         return delete.ExecuteNonQuery() > 0;
     }
 
@@ -156,7 +156,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
     {
         using var lease = store.Rent();
         _ = Find(lease.Connection, null, tenant, id) ?? throw new SessionNotFoundException(id);
-        using var select = Command(lease.Connection, null, $"SELECT {MessageColumns} FROM messages WHERE session_id = $id ORDER BY sequence", ("$id", id));
+        using var select = Sql.Command(lease.Connection, null, $"SELECT {MessageColumns} FROM messages WHERE session_id = $id ORDER BY sequence", ("$id", id));
         var messages = new List<Message>();
         using var reader = select.ExecuteReader();
         while (reader.Read())
@@ -171,7 +171,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
     public IReadOnlyDictionary<string, RawJson> WorkingSets(string sessionId)
     {
         using var lease = store.Rent();
-        using var select = Command(lease.Connection, null,
+        using var select = Sql.Command(lease.Connection, null,
             "SELECT w.message_id, w.json FROM working_sets w JOIN messages m ON m.id = w.message_id WHERE m.session_id = $id", ("$id", sessionId));
         var workingSets = new Dictionary<string, RawJson>(StringComparer.Ordinal);
         using var reader = select.ExecuteReader();
@@ -187,7 +187,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
     public RawJson? LatestWorkingSet(string sessionId)
     {
         using var lease = store.Rent();
-        using var select = Command(lease.Connection, null, """
+        using var select = Sql.Command(lease.Connection, null, """
             SELECT w.json FROM messages m JOIN working_sets w ON w.message_id = m.id
             WHERE m.session_id = $id AND m.role = 'user' ORDER BY m.sequence DESC LIMIT 1
             """, ("$id", sessionId));
@@ -213,10 +213,10 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
                 throw new SessionConflictException($"Session '{id}' is closed.");
             }
 
-            using var next = Command(lease.Connection, transaction, "SELECT COALESCE(MAX(sequence), 0) + 1 FROM messages WHERE session_id = $id", ("$id", id));
+            using var next = Sql.Command(lease.Connection, transaction, "SELECT COALESCE(MAX(sequence), 0) + 1 FROM messages WHERE session_id = $id", ("$id", id));
             long sequence = Convert.ToInt64(next.ExecuteScalar(), CultureInfo.InvariantCulture);
             var message = new Message(NewId(), draft.Role, draft.Content, sequence, now, Clone(draft.Metadata)) { CitationCheck = draft.CitationCheck };
-            using var insert = Command(lease.Connection, transaction, """
+            using var insert = Sql.Command(lease.Connection, transaction, """
                 INSERT INTO messages (id, session_id, sequence, role, content, metadata, created_at, citation_check)
                 VALUES ($mid, $id, $seq, $role, CAST($content AS TEXT), CAST($metadata AS TEXT), $now, $check)
                 """,
@@ -226,11 +226,11 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
             insert.ExecuteNonQuery();
             if (draft.WorkingSet is { } workingSet)
             {
-                using var ws = Command(lease.Connection, transaction, "INSERT INTO working_sets (message_id, json) VALUES ($mid, $json)", ("$mid", message.Id), ("$json", workingSet.Json));
+                using var ws = Sql.Command(lease.Connection, transaction, "INSERT INTO working_sets (message_id, json) VALUES ($mid, $json)", ("$mid", message.Id), ("$json", workingSet.Json));
                 ws.ExecuteNonQuery();
             }
 
-            using var touch = Command(lease.Connection, transaction,
+            using var touch = Sql.Command(lease.Connection, transaction,
                 "UPDATE sessions SET message_count = message_count + 1, updated_at = $now WHERE id = $id", ("$now", Timestamps.Format(now)), ("$id", id));
             touch.ExecuteNonQuery();
             alsoWrite?.Invoke(lease.Connection, transaction, message);
@@ -243,7 +243,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
     public int DeleteUpdatedBefore(DateTimeOffset cutoff)
     {
         using var lease = store.Rent();
-        using var delete = Command(lease.Connection, null, "DELETE FROM sessions WHERE updated_at < $cutoff", ("$cutoff", Timestamps.Format(cutoff)));
+        using var delete = Sql.Command(lease.Connection, null, "DELETE FROM sessions WHERE updated_at < $cutoff", ("$cutoff", Timestamps.Format(cutoff)));
         return delete.ExecuteNonQuery();
     }
 
@@ -258,7 +258,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
             return null;
         }
 
-        using var select = Command(connection, transaction, $"SELECT {SessionColumns} FROM sessions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", id));
+        using var select = Sql.Command(connection, transaction, $"SELECT {SessionColumns} FROM sessions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", id));
         using var reader = select.ExecuteReader();
         return reader.Read() ? ReadSession(reader) : null;
     }
@@ -292,19 +292,6 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
 
     // The caller's JSON exactly as it was sent (GetRawText keeps escapes such as a lone "\ud800" that a re-serialization would reject).
     private static string? RawText(JsonElement? element) => element is { ValueKind: not JsonValueKind.Undefined } e ? e.GetRawText() : null;
-
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return command;
-    }
 
     private static string? FormatOrNull(DateTimeOffset? time) => time is { } t ? Timestamps.Format(t) : null;
 
