@@ -73,6 +73,55 @@ public sealed partial class UiPagesTests(SharedServer server) : IClassFixture<Sh
         Assert.Contains("not recognised", html);
     }
 
+    [Fact]
+    public async Task The_replay_shows_each_turn_as_a_triple_with_citations_markers_and_the_budget()
+    {
+        using var api = Factory.Client(ServerFactory.AlphaKey);
+        string id = await api.CreateSession(new { userId = "ui-replay" });
+        var turn = await api.Turn(id, "How does write-ahead logging work?", new { contextBudget = 600 });
+        var workingSet = turn.GetProperty("workingSet");
+        int tokens = workingSet.GetProperty("tokenCount").GetInt32();
+        var first = workingSet.GetProperty("citations")[0];
+        string path = first.GetProperty("path").GetString()!;
+        int start = first.GetProperty("startLine").GetInt32();
+        int end = first.GetProperty("endLine").GetInt32();
+        await api.Say(id, "assistant", "WAL appends changes to a separate file [1]. It is never slow [99].");
+
+        using var client = Factory.UiClient(ServerFactory.AlphaKey);
+        var response = await client.GetAsync($"/ui/sessions/{id}");
+        string html = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("<article class=\"turn\" id=\"turn-1\"", html);
+        Assert.Contains("How does write-ahead logging work?", Section(html, "user-message"));
+        string set = Section(html, "working-set");
+        Assert.Contains("id=\"t1-c1\"", set);
+        Assert.Contains($"{path}:L{start}-L{end}", set);
+        Assert.Contains($"context {tokens} / 600 tokens", set);
+        Assert.Contains($"class=\"budget\" data-kind=\"context\"", set);
+        Assert.Contains(WebUtility.HtmlEncode(first.GetProperty("corpus").GetString()!), set);
+        Assert.Contains($"#L{start}\">open document</a>", set);
+        string reply = Section(html, "assistant-message");
+        Assert.Contains("<a class=\"marker\" href=\"#t1-c1\">[1]</a>", reply);
+        Assert.Contains("<mark class=\"marker unknown\">[99] (unknown citation)</mark>", reply);
+        Assert.Contains("/ui/sessions/" + id + "/turns/1/why", html);
+
+        // The document link opens the cited document with numbered lines.
+        string href = Regex.Match(set, "href=\"(/ui/corpora/[^\"#]+)#L").Groups[1].Value;
+        string document = await client.GetStringAsync(href);
+        Assert.Contains($"<span class=\"line\" id=\"L{start}\">", document);
+    }
+
+    [Fact]
+    public async Task An_unknown_session_is_a_404_page()
+    {
+        using var client = Factory.UiClient(ServerFactory.AlphaKey);
+        var response = await client.GetAsync("/ui/sessions/no-such-session");
+        string html = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<h1>Not found</h1>", html);
+    }
+
     private static async Task<HttpResponseMessage> SignIn(HttpClient client, string key)
     {
         string form = await client.GetStringAsync("/ui/login");
@@ -89,6 +138,13 @@ public sealed partial class UiPagesTests(SharedServer server) : IClassFixture<Sh
     {
         var match = Regex.Match(html, $"<tr data-session-id=\"{id}\">(.*?)</tr>", RegexOptions.Singleline);
         Assert.True(match.Success, $"No row for session {id} in:{Environment.NewLine}{html}");
+        return match.Groups[1].Value;
+    }
+
+    private static string Section(string html, string cls)
+    {
+        var match = Regex.Match(html, $"<section class=\"{cls}\"[^>]*>(.*?)</section>", RegexOptions.Singleline);
+        Assert.True(match.Success, $"No section {cls} in:{Environment.NewLine}{html}");
         return match.Groups[1].Value;
     }
 

@@ -47,7 +47,19 @@ public static class UiSetup
         app.Use(async (context, next) =>
         {
             var path = context.Request.Path;
-            if (!path.StartsWithSegments("/ui") || HasTenant(context.User))
+            if (!path.StartsWithSegments("/ui"))
+            {
+                await next(context);
+                return;
+            }
+
+            // A page answers its errors (an unknown session is a 404 page) itself, in HTML, not as problem JSON.
+            if (context.Features.Get<Microsoft.AspNetCore.Diagnostics.IStatusCodePagesFeature>() is { } statusPages)
+            {
+                statusPages.Enabled = false;
+            }
+
+            if (HasTenant(context.User))
             {
                 await next(context);
                 return;
