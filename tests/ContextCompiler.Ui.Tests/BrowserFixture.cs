@@ -46,6 +46,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The server's copy of the corpus; citations' paths are relative to it.</summary>
+    public string CorpusFolder { get; private set; } = null!;
+
     public IBrowser Browser { get; private set; } = null!;
 
     /// <summary>The seeded session's id.</summary>
@@ -70,7 +73,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
 
         _folder = Directory.CreateTempSubdirectory("contextc-ui-test-").FullName;
-        var corpus = Path.Combine(_folder, "sqlite-docs");
+        var corpus = CorpusFolder = Path.Combine(_folder, "sqlite-docs");
         Directory.CreateDirectory(corpus);
         var source = Path.Combine(RepositoryRoot(), "corpora", "sqlite-docs");
         foreach (var file in CorpusFiles)
@@ -177,7 +180,12 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>Signs in through <c>/ui/login</c> as a person would: types the key and presses the button.</summary>
     public static async Task SignInAsync(IPage page, string apiKey = AlphaKey)
     {
-        await page.GotoAsync("/ui/login");
+        var login = await page.GotoAsync("/ui/login");
+        if (login is null || login.Status != 200)
+        {
+            throw new InvalidOperationException($"GET /ui/login answered {login?.Status}; the sign-in form is missing.");
+        }
+
         await page.FillAsync("#api-key", apiKey);
         await page.Locator("form:has(#api-key) [type=submit]").ClickAsync();
         await page.WaitForURLAsync("**/ui/sessions");
