@@ -149,7 +149,7 @@ public sealed partial class UiPagesTests(SharedServer server) : IClassFixture<Sh
         html = await recompile.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.OK, recompile.StatusCode);
         Assert.Contains("<table id=\"diff\"", html);
-        Assert.Contains("<tr data-sequence=\"1\">", html);
+        Assert.Contains("<tr data-turn=\"1\" data-sequence=\"1\">", html);
         Assert.Contains("/ 600</td>", html);
         Assert.Contains("/ 300</td>", html);
         Assert.Matches("<td class=\"num jaccard\">[01]\\.[0-9]{3}</td>", html);
