@@ -98,6 +98,10 @@ public sealed partial class UiPagesTests(SharedServer server) : IClassFixture<Sh
         Assert.Contains($"{path}:L{start}-L{end}", set);
         Assert.Contains($"context {tokens} / 600 tokens", set);
         Assert.Contains($"class=\"budget\" data-kind=\"context\"", set);
+        int historyBudget = turn.GetProperty("historyBudget").GetInt32();
+        int historyTokens = turn.GetProperty("history").GetProperty("tokenCount").GetInt32();
+        Assert.Contains($"history {historyTokens} / {historyBudget} tokens", set);
+        Assert.Contains($"total {tokens + historyTokens} / ", set);
         Assert.Contains(WebUtility.HtmlEncode(first.GetProperty("corpus").GetString()!), set);
         Assert.Contains($"#L{start}\">open document</a>", set);
         string reply = Section(html, "assistant-message");
