@@ -183,6 +183,31 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         return workingSets;
     }
 
+    /// <summary>
+    /// For each of <paramref name="sessionIds"/>: its user turns and the tokens of its stored working sets summed
+    /// (each working set's <c>tokenCount</c>). Sessions with no turns are absent.
+    /// </summary>
+    public IReadOnlyDictionary<string, (int Turns, long Tokens)> TurnTotals(IEnumerable<string> sessionIds)
+    {
+        var totals = new Dictionary<string, (int Turns, long Tokens)>(StringComparer.Ordinal);
+        using var lease = store.Rent();
+        foreach (var id in sessionIds.Distinct(StringComparer.Ordinal))
+        {
+            using var select = Command(lease.Connection, null, """
+                SELECT COUNT(*), COALESCE(SUM(json_extract(w.json, '$.tokenCount')), 0)
+                FROM messages m LEFT JOIN working_sets w ON w.message_id = m.id
+                WHERE m.session_id = $id AND m.role = 'user'
+                """, ("$id", id));
+            using var reader = select.ExecuteReader();
+            if (reader.Read() && reader.GetInt32(0) > 0)
+            {
+                totals[id] = (reader.GetInt32(0), reader.GetInt64(1));
+            }
+        }
+
+        return totals;
+    }
+
     /// <summary>The working set of the session's latest user turn, or null before its first turn.</summary>
     public RawJson? LatestWorkingSet(string sessionId)
     {
