@@ -57,6 +57,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>The stored turn replies (one JSON object per turn, as <c>POST /turns</c> answered), in order.</summary>
     public IReadOnlyList<JsonElement> Turns { get; private set; } = [];
 
+    /// <summary>The seq of each turn's user message, in order: the pages name a turn by it (turn-{seq}, t{seq}-c{n}, /turns/{seq}/why).</summary>
+    public IReadOnlyList<long> Seqs => [.. Turns.Select(t => t.GetProperty("userMessage").GetProperty("sequence").GetInt64())];
+
     /// <summary>The assistant replies, in order.</summary>
     public IReadOnlyList<string> Replies { get; private set; } = [];
 
@@ -188,7 +191,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 
         await page.FillAsync("#api-key", apiKey);
         await page.Locator("form:has(#api-key) [type=submit]").ClickAsync();
-        await page.WaitForURLAsync("**/ui/sessions");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/ui/sessions");
     }
 
     /// <summary>The repository root (the folder holding ContextCompiler.sln) above the test binaries.</summary>
