@@ -122,6 +122,75 @@ public sealed partial class UiPagesTests(SharedServer server) : IClassFixture<Sh
         Assert.Contains("<h1>Not found</h1>", html);
     }
 
+    [Fact]
+    public async Task Why_lists_every_candidate_and_recompile_shows_the_diff_without_storing()
+    {
+        using var api = Factory.Client(ServerFactory.AlphaKey);
+        string id = await api.CreateSession(new { userId = "ui-why" });
+        await api.Turn(id, "How does write-ahead logging work?", new { contextBudget = 600 });
+        using var client = Factory.UiClient(ServerFactory.AlphaKey);
+
+        var why = await client.GetAsync($"/ui/sessions/{id}/turns/1/why");
+        string html = await why.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, why.StatusCode);
+        Assert.Contains("<table id=\"candidates\"", html);
+        Assert.Contains("Fresh compile", html);
+        var rows = Regex.Matches(html, "<tr class=\"outcome-(\\w+)\"");
+        Assert.NotEmpty(rows);
+        Assert.Contains(rows, r => r.Groups[1].Value == "included");
+        Assert.Contains(rows, r => r.Groups[1].Value == "dropped");
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/ui/sessions/{id}/turns/7/why")).StatusCode);
+
+        var form = await client.GetStringAsync($"/ui/sessions/{id}/recompile");
+        Assert.Contains("id=\"r-budget\"", form);
+        Assert.DoesNotContain("<table id=\"diff\"", form);
+
+        var recompile = await client.GetAsync($"/ui/sessions/{id}/recompile?budget=300&options=mmrLambda%3D0.5");
+        html = await recompile.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, recompile.StatusCode);
+        Assert.Contains("<table id=\"diff\"", html);
+        Assert.Contains("<tr data-turn=\"1\" data-sequence=\"1\">", html);
+        Assert.Contains("/ 600</td>", html);
+        Assert.Contains("/ 300</td>", html);
+        Assert.Matches("<td class=\"num jaccard\">[01]\\.[0-9]{3}</td>", html);
+
+        var bad = await client.GetAsync($"/ui/sessions/{id}/recompile?options=noSuchOption%3D1");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("Unknown compiler option", await bad.Content.ReadAsStringAsync());
+
+        // Stores nothing: the replay still has its one turn.
+        var replay = await (await api.GetAsync($"/v1/sessions/{id}/replay")).Json();
+        Assert.Equal(1, replay.GetProperty("turns").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Budgets_compile_one_query_at_each_budget_and_show_the_reports()
+    {
+        using var client = Factory.UiClient(ServerFactory.AlphaKey);
+        var response = await client.GetAsync("/ui/budgets?query=write-ahead+log+checkpoint&budgets=250,500,1000");
+        string html = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("<table id=\"budgets\"", html);
+        var rows = Regex.Matches(html, "<tr data-budget=\"(\\d+)\">\\s*<th scope=\"row\" class=\"num\">\\d+</th>\\s*<td class=\"num\">(\\d+)</td>");
+        Assert.Equal(["250", "500", "1000"], rows.Select(r => r.Groups[1].Value));
+        Assert.All(rows, r => Assert.True(int.Parse(r.Groups[2].Value) <= int.Parse(r.Groups[1].Value)));
+
+        Assert.Contains("alt=\"recall vs budget plot of the scifact evaluation report\"", html);
+        var plot = await client.GetAsync("/ui/reports/scifact/recall-vs-budget.svg");
+        Assert.Equal(HttpStatusCode.OK, plot.StatusCode);
+        Assert.Equal("image/svg+xml", plot.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/ui/reports/..%2F..%2FREADME.md")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/ui/reports/scifact/../../../README.md")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_ui_is_not_in_the_openapi_document()
+    {
+        using var client = Factory.UiClient();
+        string document = await client.GetStringAsync("/openapi/v1.json");
+        Assert.DoesNotContain("\"/ui", document);
+    }
+
     private static async Task<HttpResponseMessage> SignIn(HttpClient client, string key)
     {
         string form = await client.GetStringAsync("/ui/login");

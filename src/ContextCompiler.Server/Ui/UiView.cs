@@ -18,6 +18,24 @@ public static partial class UiView
     public static string Tenant(ClaimsPrincipal? user) =>
         user?.FindFirst(ApiKeyAuthenticationHandler.TenantClaim)?.Value ?? throw new InvalidOperationException("The request was not signed in.");
 
+    /// <summary>
+    /// The session's user turns numbered 1, 2, 3… as the pages name them (<c>turn-2</c>, <c>t2-c1</c>, <c>turns/2/why</c>),
+    /// which is not the user message's sequence number (replies and other messages come between).
+    /// </summary>
+    public static IReadOnlyList<(int Number, ReplayTurn Turn, Message User)> UserTurns(SessionReplay replay)
+    {
+        var turns = new List<(int, ReplayTurn, Message)>();
+        foreach (var turn in replay.Turns)
+        {
+            if (turn.UserMessage is { } user)
+            {
+                turns.Add((turns.Count + 1, turn, user));
+            }
+        }
+
+        return turns;
+    }
+
     /// <summary>A stored working set, read back.</summary>
     public static WorkingSet Read(RawJson json) =>
         JsonSerializer.Deserialize<WorkingSet>(json.Json, SessionJson.Options) ?? throw new InvalidDataException("A stored working set is null.");
