@@ -57,6 +57,10 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>The stored turn replies (one JSON object per turn, as <c>POST /turns</c> answered), in order.</summary>
     public IReadOnlyList<JsonElement> Turns { get; private set; } = [];
 
+    /// <summary>Each turn's number, 1, 2, 3…: the pages name a turn by it (turn-{n}, t{n}-c{k}, /turns/{n}/why), not by its
+    /// user message's sequence (1, 3, 5… here, since every turn is answered).</summary>
+    public IReadOnlyList<int> Seqs => [.. Enumerable.Range(1, Turns.Count)];
+
     /// <summary>The assistant replies, in order.</summary>
     public IReadOnlyList<string> Replies { get; private set; } = [];
 
@@ -167,7 +171,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     public async Task<(IBrowserContext Context, IPage Page)> NewPageAsync(bool signIn = true, string apiKey = AlphaKey)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Address.ToString().TrimEnd('/'), ViewportSize = new() { Width = 1280, Height = 900 } });
-        context.SetDefaultTimeout(15_000);
+        // Generous: CI machines like this one run at several times their core count; a page that works answers in milliseconds.
+        context.SetDefaultTimeout(30_000);
+        context.SetDefaultNavigationTimeout(30_000);
         var page = await context.NewPageAsync();
         if (signIn)
         {
@@ -188,7 +194,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 
         await page.FillAsync("#api-key", apiKey);
         await page.Locator("form:has(#api-key) [type=submit]").ClickAsync();
-        await page.WaitForURLAsync("**/ui/sessions");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/ui/sessions");
     }
 
     /// <summary>The repository root (the folder holding ContextCompiler.sln) above the test binaries.</summary>

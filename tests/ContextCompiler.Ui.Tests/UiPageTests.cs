@@ -55,7 +55,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
 
         await BrowserFixture.ScreenshotAsync(page, "sessions");
         await row.Locator($"a[href$=\"/ui/sessions/{fixture.SessionId}\"]").First.ClickAsync();
-        await page.WaitForURLAsync($"**/ui/sessions/{fixture.SessionId}");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == $"/ui/sessions/{fixture.SessionId}");
         Assert.Equal(BrowserFixture.Questions.Count, await page.Locator("article.turn").CountAsync());
     }
 
@@ -76,13 +76,14 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         await using var browserContext = context;
         var response = await page.GotoAsync($"/ui/sessions/{fixture.SessionId}");
         Assert.Equal(200, response!.Status);
-        for (int seq = 1; seq <= BrowserFixture.Questions.Count; seq++)
+        for (int i = 0; i < BrowserFixture.Questions.Count; i++)
         {
-            var stored = fixture.Turns[seq - 1];
+            var stored = fixture.Turns[i];
+            long seq = fixture.Seqs[i];
             var turn = page.Locator($"article.turn#turn-{seq}");
             Assert.True(await turn.IsVisibleAsync(), $"turn {seq} is not visible");
 
-            Assert.Contains(BrowserFixture.Questions[seq - 1], await turn.Locator("section.user-message").InnerTextAsync());
+            Assert.Contains(BrowserFixture.Questions[i], await turn.Locator("section.user-message").InnerTextAsync());
 
             // The working set: every citation's header as path:Lstart-Lend, and the cited lines' text in the page.
             var set = turn.Locator("section.working-set");
@@ -97,7 +98,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
                 Assert.Contains(Normalize(LongestCitedLine(citation)), Normalize(await set.Locator($"#t{seq}-c{n} pre").TextContentAsync() ?? string.Empty));
             }
 
-            Assert.Contains(Normalize(fixture.Replies[seq - 1]).Replace(BrowserFixture.UnknownMarker, string.Empty, StringComparison.Ordinal)[..20],
+            Assert.Contains(Normalize(fixture.Replies[i]).Replace(BrowserFixture.UnknownMarker, string.Empty, StringComparison.Ordinal)[..20],
                 Normalize(await turn.Locator("section.assistant-message").InnerTextAsync()));
 
             // The budget in exact tokens, as text (readable without colour).
@@ -118,7 +119,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         var (context, page) = await fixture.NewPageAsync();
         await using var browserContext = context;
         await page.GotoAsync($"/ui/sessions/{fixture.SessionId}");
-        var citation = page.Locator("details.citation#t1-c1");
+        var citation = page.Locator($"details.citation#t{fixture.Seqs[0]}-c1");
         var lines = citation.Locator("pre").First;
         Assert.False(await lines.IsVisibleAsync(), "the citation's lines should start collapsed");
         await citation.Locator("summary").ClickAsync();
@@ -135,7 +136,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         var (context, page) = await fixture.NewPageAsync();
         await using var browserContext = context;
         await page.GotoAsync($"/ui/sessions/{fixture.SessionId}");
-        var citation = page.Locator("details.citation#t2-c1");
+        var citation = page.Locator($"details.citation#t{fixture.Seqs[1]}-c1");
         await citation.Locator("summary").FocusAsync();
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(citation.Locator("pre").First).ToBeVisibleAsync();
@@ -147,10 +148,10 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         var (context, page) = await fixture.NewPageAsync();
         await using var browserContext = context;
         await page.GotoAsync($"/ui/sessions/{fixture.SessionId}");
-        var reply = page.Locator("#turn-1 section.assistant-message");
+        var reply = page.Locator($"#turn-{fixture.Seqs[0]} section.assistant-message");
         var known = reply.Locator("a.marker");
         Assert.True(await known.CountAsync() >= 1);
-        Assert.Contains("t1-c1", await known.First.GetAttributeAsync("href") ?? string.Empty);
+        Assert.Contains($"t{fixture.Seqs[0]}-c1", await known.First.GetAttributeAsync("href") ?? string.Empty);
         var unknown = reply.Locator("mark.marker.unknown");
         Assert.Equal(1, await unknown.CountAsync());
         Assert.Contains("99", await unknown.InnerTextAsync());
@@ -158,7 +159,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         var flagged = (await unknown.GetAttributeAsync("title")) ?? (await unknown.GetAttributeAsync("aria-label")) ?? await unknown.InnerTextAsync();
         Assert.False(string.IsNullOrWhiteSpace(flagged));
         // Turn 2's reply cites only [1]: nothing is flagged there.
-        Assert.Equal(0, await page.Locator("#turn-2 section.assistant-message mark.marker.unknown").CountAsync());
+        Assert.Equal(0, await page.Locator($"#turn-{fixture.Seqs[1]} section.assistant-message mark.marker.unknown").CountAsync());
     }
 
     [Fact]
@@ -166,7 +167,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
     {
         var (context, page) = await fixture.NewPageAsync();
         await using var browserContext = context;
-        var response = await page.GotoAsync($"/ui/sessions/{fixture.SessionId}/turns/1/why");
+        var response = await page.GotoAsync($"/ui/sessions/{fixture.SessionId}/turns/{fixture.Seqs[0]}/why");
         Assert.Equal(200, response!.Status);
         var table = page.Locator("table#candidates");
         Assert.True(await table.IsVisibleAsync());
