@@ -195,6 +195,21 @@ public sealed partial class UiPagesTests(SharedServer server) : IClassFixture<Sh
         Assert.DoesNotContain("\"/ui", document);
     }
 
+    [Theory]
+    [InlineData("/ui/sessions?limit=0", "limit must be between 1 and 500")]
+    [InlineData("/ui/sessions?orderBy=colour", "orderBy")]
+    [InlineData("/ui/sessions?updatedAfter=yesterday", "Active after is not a date")]
+    [InlineData("/ui/budgets?query=wal&budgets=0,100", "Each budget must be a whole number")]
+    public async Task A_bad_filter_is_a_400_page_that_says_why(string url, string message)
+    {
+        using var client = Factory.UiClient(ServerFactory.AlphaKey);
+        var response = await client.GetAsync(url);
+        string html = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("role=\"alert\"", html);
+        Assert.Contains(message, html);
+    }
+
     private static async Task<HttpResponseMessage> SignIn(HttpClient client, string key)
     {
         string form = await client.GetStringAsync("/ui/login");
