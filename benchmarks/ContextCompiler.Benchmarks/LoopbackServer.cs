@@ -31,9 +31,10 @@ internal sealed class LoopbackServer : IAsyncDisposable
 
     /// <summary>
     /// Starts a server whose database lives in a new temporary folder; <paramref name="configure"/> sets the rest (corpus,
-    /// keys, cache). Returns once start-up (including the text ingest of an empty index) is done.
+    /// keys, cache). <paramref name="prepare"/>, if given, sees the built application before it starts (for example to add
+    /// a timing middleware). Returns once start-up (including the text ingest of an empty index) is done.
     /// </summary>
-    public static async Task<LoopbackServer> StartAsync(string name, Action<ServerOptions, string> configure)
+    public static async Task<LoopbackServer> StartAsync(string name, Action<ServerOptions, string> configure, Action<WebApplication>? prepare = null)
     {
         var folder = Directory.CreateTempSubdirectory($"contextc-{name}-").FullName;
         var app = ServerApp.Build(["--urls", "http://127.0.0.1:0"], o =>
@@ -41,6 +42,7 @@ internal sealed class LoopbackServer : IAsyncDisposable
             o.DatabasePath = Path.Combine(folder, name + ".db");
             configure(o, folder);
         });
+        prepare?.Invoke(app);
         var clock = Stopwatch.StartNew();
         await app.StartAsync();
         Console.Error.WriteLine($"server ready (ingest included) in {clock.Elapsed.TotalSeconds:F1} s");

@@ -23,6 +23,12 @@ if (args.Length > 0 && string.Equals(args[0], "uploads", StringComparison.Ordina
     return await ContextCompiler.Benchmarks.Corpora.UploadLoad.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && string.Equals(args[0], "ui", StringComparison.OrdinalIgnoreCase))
+{
+    // Server render time of a 50-turn session's replay page (issue 12): -- ui [--turns 50] [--requests 200]
+    return await ContextCompiler.Benchmarks.Ui.UiRender.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && string.Equals(args[0], "neural", StringComparison.OrdinalIgnoreCase))
 {
     // Compile latency with a neural query embedder: -- neural --db INDEX [--spans 10000,100000] [--seconds 10]

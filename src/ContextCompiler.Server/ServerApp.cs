@@ -1,5 +1,6 @@
 using ContextCompiler.Server.Endpoints;
 using ContextCompiler.Server.Mcp;
+using ContextCompiler.Server.Ui;
 
 namespace ContextCompiler.Server;
 
@@ -27,6 +28,7 @@ public static class ServerApp
         builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         builder.Services.AddContextCompilerServices(builder.Configuration, configure);
         builder.Services.AddContextCompilerMcp();
+        builder.Services.AddContextCompilerUi();
         var app = builder.Build();
         app.UseContextCompilerPipeline();
         // One fixed document path: the default {documentName} route answers an unknown name with a plain-text 404 of its own,
@@ -37,6 +39,7 @@ public static class ServerApp
         app.MapSessionsApi();
         app.MapCorporaApi();
         app.MapContextCompilerMcp();
+        app.MapContextCompilerUi();
         return app;
     }
 }

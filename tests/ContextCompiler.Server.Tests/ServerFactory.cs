@@ -105,6 +105,22 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
         return client;
     }
 
+    /// <summary>
+    /// A client for the web pages under /ui, which answer HTML that the OpenAPI document does not describe: it skips the
+    /// contract check, keeps cookies (the sign-in and antiforgery cookies) and does not follow redirects, so a test sees them.
+    /// </summary>
+    public HttpClient UiClient(string? apiKey = null)
+    {
+        _ = Client(null);
+        var client = base.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+
+        return client;
+    }
+
     private bool _vectorsReady;
 
     // The server answers at once with lexical retrieval and embeds its spans in the background; tests compare working

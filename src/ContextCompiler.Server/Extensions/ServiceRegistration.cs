@@ -69,8 +69,12 @@ public static class ServiceRegistration
         });
         app.UseContentTypeCharsetCheck();
         app.UseAuthentication();
+        // The web pages under /ui: their sign-in cookie, and a 401 with the sign-in form when there is neither key nor cookie.
+        Ui.UiSetup.UseContextCompilerUiAuthentication(app);
         app.UseRateLimiter();
         app.UseAuthorization();
+        // Checks the antiforgery token of the pages' forms; the /v1 routes take no forms, so it leaves them alone.
+        app.UseAntiforgery();
         return app;
     }
 }

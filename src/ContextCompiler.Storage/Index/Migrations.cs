@@ -117,5 +117,15 @@ internal static class Migrations
             ALTER TABLE artifacts ADD COLUMN original TEXT;
             ALTER TABLE artifacts ADD COLUMN media_type TEXT;
             """),
+        (6, """
+            -- A turn's history and total budgets and its history's tokens, for the web pages' budget bars; the working set
+            -- (with its own budget and tokens) stays in working_sets, byte for byte. Turns taken before have no row.
+            CREATE TABLE turn_budgets (
+                message_id     TEXT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+                history_budget INTEGER NOT NULL,
+                history_tokens INTEGER NOT NULL,
+                total_budget   INTEGER
+            );
+            """),
     ];
 }

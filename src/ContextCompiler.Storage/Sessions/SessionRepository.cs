@@ -9,6 +9,9 @@ namespace ContextCompiler.Storage.Sessions;
 /// <summary>A further write that must commit, or roll back, with the row just written (such as an idempotency key).</summary>
 internal delegate void AlsoWrite<in T>(SqliteConnection connection, SqliteTransaction transaction, T written);
 
+/// <summary>A user turn's history budget, the history's exact tokens, and the total budget when one was given (else null: context plus history).</summary>
+public sealed record TurnBudgetRecord(int HistoryBudget, int HistoryTokens, int? TotalBudget);
+
 /// <summary>A message about to be stored; the repository gives it its id, sequence number and time.</summary>
 /// <param name="WorkingSet">A user message's serialized working set, stored with it.</param>
 /// <param name="CitationCheck">An assistant reply's check against the turn it answers.</param>
@@ -181,6 +184,57 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         }
 
         return workingSets;
+    }
+
+    /// <summary>
+    /// For each of <paramref name="sessionIds"/>: its user turns and the tokens of its stored working sets summed
+    /// (each working set's <c>tokenCount</c>). Sessions with no turns are absent.
+    /// </summary>
+    public IReadOnlyDictionary<string, (int Turns, long Tokens)> TurnTotals(IEnumerable<string> sessionIds)
+    {
+        var totals = new Dictionary<string, (int Turns, long Tokens)>(StringComparer.Ordinal);
+        using var lease = store.Rent();
+        foreach (var id in sessionIds.Distinct(StringComparer.Ordinal))
+        {
+            using var select = Command(lease.Connection, null, """
+                SELECT COUNT(*), COALESCE(SUM(json_extract(w.json, '$.tokenCount')), 0)
+                FROM messages m LEFT JOIN working_sets w ON w.message_id = m.id
+                WHERE m.session_id = $id AND m.role = 'user'
+                """, ("$id", id));
+            using var reader = select.ExecuteReader();
+            if (reader.Read() && reader.GetInt32(0) > 0)
+            {
+                totals[id] = (reader.GetInt32(0), reader.GetInt64(1));
+            }
+        }
+
+        return totals;
+    }
+
+    /// <summary>The history and total budgets recorded with each user turn of the session, by message id (turns from before they were recorded are absent).</summary>
+    public IReadOnlyDictionary<string, TurnBudgetRecord> TurnBudgets(string sessionId)
+    {
+        using var lease = store.Rent();
+        using var select = Command(lease.Connection, null,
+            "SELECT b.message_id, b.history_budget, b.history_tokens, b.total_budget FROM turn_budgets b JOIN messages m ON m.id = b.message_id WHERE m.session_id = $id",
+            ("$id", sessionId));
+        var budgets = new Dictionary<string, TurnBudgetRecord>(StringComparer.Ordinal);
+        using var reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            budgets[reader.GetString(0)] = new TurnBudgetRecord(reader.GetInt32(1), reader.GetInt32(2), reader.IsDBNull(3) ? null : reader.GetInt32(3));
+        }
+
+        return budgets;
+    }
+
+    /// <summary>Records a user turn's history and total budgets, inside the transaction that appends it.</summary>
+    internal static void SaveTurnBudgets(SqliteConnection connection, SqliteTransaction transaction, string messageId, TurnBudgetRecord budgets)
+    {
+        using var insert = Command(connection, transaction,
+            "INSERT INTO turn_budgets (message_id, history_budget, history_tokens, total_budget) VALUES ($id, $budget, $tokens, $total)",
+            ("$id", messageId), ("$budget", budgets.HistoryBudget), ("$tokens", budgets.HistoryTokens), ("$total", budgets.TotalBudget));
+        insert.ExecuteNonQuery();
     }
 
     /// <summary>The working set of the session's latest user turn, or null before its first turn.</summary>

@@ -43,8 +43,15 @@ public sealed class TurnService(
 
         var json = new RawJson(JsonSerializer.Serialize(workingSet, SessionJson.Options));
         TurnResult Result(Message message) => new(message, json, workingSet.TokenCount, history, resolved.Context, resolved.History);
-        var stored = repository.Append(tenant, id, new MessageDraft(MessageRoles.User, text, null, json),
-            idempotency is null ? null : (c, t, message) => idempotencyKeys.Save(c, t, tenant, idempotency, Result(message)));
+        var budgetRecord = new TurnBudgetRecord(resolved.History, history.TokenCount, planned.SplitTotal);
+        var stored = repository.Append(tenant, id, new MessageDraft(MessageRoles.User, text, null, json), (c, t, message) =>
+        {
+            SessionRepository.SaveTurnBudgets(c, t, message.Id, budgetRecord);
+            if (idempotency is not null)
+            {
+                idempotencyKeys.Save(c, t, tenant, idempotency, Result(message));
+            }
+        });
         return Result(stored);
     }
 }

@@ -1,0 +1,241 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace ContextCompiler.Server.Tests;
+
+/// <summary>The evaluators' pages under /ui, read as HTML the way a person would read them.</summary>
+public sealed partial class UiPagesTests(SharedServer server) : IClassFixture<SharedServer>
+{
+    private ServerFactory Factory => server.Factory;
+
+    [Fact]
+    public async Task A_page_without_a_key_answers_401_with_the_sign_in_form()
+    {
+        using var client = Factory.UiClient();
+        var response = await client.GetAsync("/ui/sessions");
+        string html = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<h1>Sign in</h1>", html);
+        Assert.Contains("id=\"api-key\"", html);
+        Assert.Contains("type=\"password\"", html);
+    }
+
+    [Fact]
+    public async Task The_root_redirects_to_the_sessions()
+    {
+        using var client = Factory.UiClient();
+        var response = await client.GetAsync("/ui");
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/ui/sessions", response.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task Signing_in_sets_a_session_cookie_and_the_sessions_page_lists_the_tenants_sessions()
+    {
+        using var api = Factory.Client(ServerFactory.AlphaKey);
+        string user = "ui-" + Guid.NewGuid().ToString("N")[..8];
+        string id = await api.CreateSession(new { userId = user });
+        await api.Turn(id, "How does write-ahead logging work?", new { contextBudget = 500 });
+        using var beta = Factory.Client(ServerFactory.BetaKey);
+        string betaId = await beta.CreateSession(new { userId = user });
+
+        using var client = Factory.UiClient();
+        var response = await SignIn(client, ServerFactory.AlphaKey);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/ui/sessions", response.Headers.Location?.OriginalString);
+        string cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("contextc-ui=", StringComparison.Ordinal));
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("expires", cookie, StringComparison.OrdinalIgnoreCase);
+
+        var page = await client.GetAsync($"/ui/sessions?user={user}");
+        string html = await page.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("<table id=\"sessions\"", html);
+        var row = Row(html, id);
+        Assert.Contains($"href=\"/ui/sessions/{id}\"", row);
+        Assert.Contains(user, row);
+        Assert.Contains("open", row);
+        Assert.Matches("<td class=\"num turns\">1</td>", row);
+        Assert.Matches("<td class=\"num tokens\">[1-9][0-9]*</td>", row);
+        Assert.DoesNotContain(betaId, html);
+    }
+
+    [Fact]
+    public async Task A_wrong_key_is_refused_with_the_form_again()
+    {
+        using var client = Factory.UiClient();
+        var response = await SignIn(client, "not-a-key");
+        string html = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("<h1>Sign in</h1>", html);
+        Assert.Contains("not recognised", html);
+    }
+
+    [Fact]
+    public async Task The_replay_shows_each_turn_as_a_triple_with_citations_markers_and_the_budget()
+    {
+        using var api = Factory.Client(ServerFactory.AlphaKey);
+        string id = await api.CreateSession(new { userId = "ui-replay" });
+        var turn = await api.Turn(id, "How does write-ahead logging work?", new { contextBudget = 600 });
+        var workingSet = turn.GetProperty("workingSet");
+        int tokens = workingSet.GetProperty("tokenCount").GetInt32();
+        var first = workingSet.GetProperty("citations")[0];
+        string path = first.GetProperty("path").GetString()!;
+        int start = first.GetProperty("startLine").GetInt32();
+        int end = first.GetProperty("endLine").GetInt32();
+        await api.Say(id, "assistant", "WAL appends changes to a separate file [1]. It is never slow [99].");
+
+        using var client = Factory.UiClient(ServerFactory.AlphaKey);
+        var response = await client.GetAsync($"/ui/sessions/{id}");
+        string html = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("<article class=\"turn\" id=\"turn-1\"", html);
+        Assert.Contains("How does write-ahead logging work?", Section(html, "user-message"));
+        string set = Section(html, "working-set");
+        Assert.Contains("id=\"t1-c1\"", set);
+        Assert.Contains($"{path}:L{start}-L{end}", set);
+        Assert.Contains($"context {tokens} / 600 tokens", set);
+        Assert.Contains($"class=\"budget\" data-kind=\"context\"", set);
+        int historyBudget = turn.GetProperty("historyBudget").GetInt32();
+        int historyTokens = turn.GetProperty("history").GetProperty("tokenCount").GetInt32();
+        Assert.Contains($"history {historyTokens} / {historyBudget} tokens", set);
+        Assert.Contains($"total {tokens + historyTokens} / ", set);
+        Assert.Contains(WebUtility.HtmlEncode(first.GetProperty("corpus").GetString()!), set);
+        Assert.Contains($"#L{start}\">open document</a>", set);
+        string reply = Section(html, "assistant-message");
+        Assert.Contains("<a class=\"marker\" href=\"#t1-c1\">[1]</a>", reply);
+        Assert.Contains("<mark class=\"marker unknown\">[99] (unknown citation)</mark>", reply);
+        Assert.Contains("/ui/sessions/" + id + "/turns/1/why", html);
+
+        // The document link opens the cited document with numbered lines.
+        string href = Regex.Match(set, "href=\"(/ui/corpora/[^\"#]+)#L").Groups[1].Value;
+        string document = await client.GetStringAsync(href);
+        Assert.Contains($"<span class=\"line\" id=\"L{start}\">", document);
+    }
+
+    [Fact]
+    public async Task An_unknown_session_is_a_404_page()
+    {
+        using var client = Factory.UiClient(ServerFactory.AlphaKey);
+        var response = await client.GetAsync("/ui/sessions/no-such-session");
+        string html = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<h1>Not found</h1>", html);
+    }
+
+    [Fact]
+    public async Task Why_lists_every_candidate_and_recompile_shows_the_diff_without_storing()
+    {
+        using var api = Factory.Client(ServerFactory.AlphaKey);
+        string id = await api.CreateSession(new { userId = "ui-why" });
+        await api.Turn(id, "How does write-ahead logging work?", new { contextBudget = 600 });
+        using var client = Factory.UiClient(ServerFactory.AlphaKey);
+
+        var why = await client.GetAsync($"/ui/sessions/{id}/turns/1/why");
+        string html = await why.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, why.StatusCode);
+        Assert.Contains("<table id=\"candidates\"", html);
+        Assert.Contains("Fresh compile", html);
+        var rows = Regex.Matches(html, "<tr class=\"outcome-(\\w+)\"");
+        Assert.NotEmpty(rows);
+        Assert.Contains(rows, r => r.Groups[1].Value == "included");
+        Assert.Contains(rows, r => r.Groups[1].Value == "dropped");
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/ui/sessions/{id}/turns/7/why")).StatusCode);
+
+        var form = await client.GetStringAsync($"/ui/sessions/{id}/recompile");
+        Assert.Contains("id=\"r-budget\"", form);
+        Assert.DoesNotContain("<table id=\"diff\"", form);
+
+        var recompile = await client.GetAsync($"/ui/sessions/{id}/recompile?budget=300&options=mmrLambda%3D0.5");
+        html = await recompile.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, recompile.StatusCode);
+        Assert.Contains("<table id=\"diff\"", html);
+        Assert.Contains("<tr data-turn=\"1\" data-sequence=\"1\">", html);
+        Assert.Contains("/ 600</td>", html);
+        Assert.Contains("/ 300</td>", html);
+        Assert.Matches("<td class=\"num jaccard\">[01]\\.[0-9]{3}</td>", html);
+
+        var bad = await client.GetAsync($"/ui/sessions/{id}/recompile?options=noSuchOption%3D1");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("Unknown compiler option", await bad.Content.ReadAsStringAsync());
+
+        // Stores nothing: the replay still has its one turn.
+        var replay = await (await api.GetAsync($"/v1/sessions/{id}/replay")).Json();
+        Assert.Equal(1, replay.GetProperty("turns").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Budgets_compile_one_query_at_each_budget_and_show_the_reports()
+    {
+        using var client = Factory.UiClient(ServerFactory.AlphaKey);
+        var response = await client.GetAsync("/ui/budgets?query=write-ahead+log+checkpoint&budgets=250,500,1000");
+        string html = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("<table id=\"budgets\"", html);
+        var rows = Regex.Matches(html, "<tr data-budget=\"(\\d+)\">\\s*<th scope=\"row\" class=\"num\">\\d+</th>\\s*<td class=\"num\">(\\d+)</td>");
+        Assert.Equal(["250", "500", "1000"], rows.Select(r => r.Groups[1].Value));
+        Assert.All(rows, r => Assert.True(int.Parse(r.Groups[2].Value) <= int.Parse(r.Groups[1].Value)));
+
+        Assert.Contains("alt=\"recall vs budget plot of the scifact evaluation report\"", html);
+        var plot = await client.GetAsync("/ui/reports/scifact/recall-vs-budget.svg");
+        Assert.Equal(HttpStatusCode.OK, plot.StatusCode);
+        Assert.Equal("image/svg+xml", plot.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/ui/reports/..%2F..%2FREADME.md")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/ui/reports/scifact/../../../README.md")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_ui_is_not_in_the_openapi_document()
+    {
+        using var client = Factory.UiClient();
+        string document = await client.GetStringAsync("/openapi/v1.json");
+        Assert.DoesNotContain("\"/ui", document);
+    }
+
+    [Theory]
+    [InlineData("/ui/sessions?limit=0", "limit must be between 1 and 500")]
+    [InlineData("/ui/sessions?orderBy=colour", "orderBy")]
+    [InlineData("/ui/sessions?updatedAfter=yesterday", "Active after is not a date")]
+    [InlineData("/ui/budgets?query=wal&budgets=0,100", "Each budget must be a whole number")]
+    public async Task A_bad_filter_is_a_400_page_that_says_why(string url, string message)
+    {
+        using var client = Factory.UiClient(ServerFactory.AlphaKey);
+        var response = await client.GetAsync(url);
+        string html = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("role=\"alert\"", html);
+        Assert.Contains(message, html);
+    }
+
+    private static async Task<HttpResponseMessage> SignIn(HttpClient client, string key)
+    {
+        string form = await client.GetStringAsync("/ui/login");
+        var token = TokenField().Match(form);
+        Assert.True(token.Success, form);
+        return await client.PostAsync("/ui/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            [WebUtility.HtmlDecode(token.Groups[1].Value)] = WebUtility.HtmlDecode(token.Groups[2].Value),
+            ["apiKey"] = key,
+        }));
+    }
+
+    private static string Row(string html, string id)
+    {
+        var match = Regex.Match(html, $"<tr data-session-id=\"{id}\">(.*?)</tr>", RegexOptions.Singleline);
+        Assert.True(match.Success, $"No row for session {id} in:{Environment.NewLine}{html}");
+        return match.Groups[1].Value;
+    }
+
+    private static string Section(string html, string cls)
+    {
+        var match = Regex.Match(html, $"<section class=\"{cls}\"[^>]*>(.*?)</section>", RegexOptions.Singleline);
+        Assert.True(match.Success, $"No section {cls} in:{Environment.NewLine}{html}");
+        return match.Groups[1].Value;
+    }
+
+    [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]+)\"")]
+    private static partial Regex TokenField();
+}
