@@ -196,7 +196,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         using var lease = store.Rent();
         foreach (var id in sessionIds.Distinct(StringComparer.Ordinal))
         {
-            using var select = Command(lease.Connection, null, """
+            using var select = Sql.Command(lease.Connection, null, """
                 SELECT COUNT(*), COALESCE(SUM(json_extract(w.json, '$.tokenCount')), 0)
                 FROM messages m LEFT JOIN working_sets w ON w.message_id = m.id
                 WHERE m.session_id = $id AND m.role = 'user'
@@ -215,7 +215,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
     public IReadOnlyDictionary<string, TurnBudgetRecord> TurnBudgets(string sessionId)
     {
         using var lease = store.Rent();
-        using var select = Command(lease.Connection, null,
+        using var select = Sql.Command(lease.Connection, null,
             "SELECT b.message_id, b.history_budget, b.history_tokens, b.total_budget FROM turn_budgets b JOIN messages m ON m.id = b.message_id WHERE m.session_id = $id",
             ("$id", sessionId));
         var budgets = new Dictionary<string, TurnBudgetRecord>(StringComparer.Ordinal);
@@ -231,7 +231,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
     /// <summary>Records a user turn's history and total budgets, inside the transaction that appends it.</summary>
     internal static void SaveTurnBudgets(SqliteConnection connection, SqliteTransaction transaction, string messageId, TurnBudgetRecord budgets)
     {
-        using var insert = Command(connection, transaction,
+        using var insert = Sql.Command(connection, transaction,
             "INSERT INTO turn_budgets (message_id, history_budget, history_tokens, total_budget) VALUES ($id, $budget, $tokens, $total)",
             ("$id", messageId), ("$budget", budgets.HistoryBudget), ("$tokens", budgets.HistoryTokens), ("$total", budgets.TotalBudget));
         insert.ExecuteNonQuery();
