@@ -99,8 +99,10 @@ public sealed class IndexSnapshotCache(IndexStore store)
                 _loading = true;
                 try
                 {
+                    // Load what is committed now, not only what this caller asked for: writers that queued behind this
+                    // lock then find their writes in the copy and need no load of their own.
                     using var lease = store.Rent();
-                    _snapshot = Load(lease.Connection, generation, store.Model.Dimensions, _snapshot);
+                    _snapshot = Load(lease.Connection, IndexStore.Generation(lease.Connection), store.Model.Dimensions, _snapshot);
                 }
                 finally
                 {
