@@ -1,5 +1,4 @@
 using ContextCompiler.Core.Compile;
-using ContextCompiler.Core.Retrieve;
 using ContextCompiler.Storage.Corpora;
 
 namespace ContextCompiler.Server.Endpoints;
@@ -26,7 +25,7 @@ public static class CompileValidation
         }
 
         var options = CompilerOptionsParser.Apply(new CompilerOptions(), OptionAssignments.From(body.Options));
-        var filter = new RetrievalFilter(body.Corpus is null ? null : corpora.ReadableKey(tenant, body.Corpus), body.PathPrefix, corpora.Readable(tenant));
+        var filter = corpora.ReadableFilter(tenant) with { Corpus = body.Corpus is null ? null : corpora.ReadableKey(tenant, body.Corpus), PathPrefix = body.PathPrefix };
         return new CompileRequest(body.Query ?? string.Empty, budget, filter, options, body.Explain ?? false, Tokenizer: body.Tokenizer);
     }
 }

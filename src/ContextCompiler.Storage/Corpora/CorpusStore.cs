@@ -143,6 +143,9 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
         return keys;
     }
 
+    /// <summary>The retrieval filter of <paramref name="tenant"/>'s compiles, turns and recompiles: only the corpora it may read.</summary>
+    public Core.Retrieve.RetrievalFilter ReadableFilter(string tenant) => new(Corpora: Readable(tenant));
+
     /// <summary>Shares a corpus (by key) read-only with every tenant, or stops sharing it. An operator's action, not an API one.</summary>
     /// <exception cref="CorpusNotFoundException">No corpus has that key.</exception>
     public void SetShared(string key, bool shared)

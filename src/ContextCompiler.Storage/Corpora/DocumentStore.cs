@@ -45,12 +45,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
 
         string key = corpora.OwnedKey(tenant, corpus);
         var file = new SourceFile(key, $"{key}/{path}", path);
-        StoredArtifact? previous = null;
-        var loaded = SourceLoader.FromText(file, kind, text, hash =>
-        {
-            previous = Existing(key, path);
-            return previous is not null && previous.ContentHash == hash && previous.Chunking == _chunker.Options.Fingerprint && SameMediaType(key, path, mediaType);
-        });
+        var loaded = SourceLoader.FromText(file, kind, text, hash => IsStored(key, path, hash, mediaType));
         if (loaded.SkipReason is not null)
         {
             throw new ArgumentException($"The document cannot be indexed: {loaded.SkipReason}.");
@@ -239,12 +234,6 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
         }
     }
 
-    private StoredArtifact? Existing(string key, string path)
-    {
-        using var lease = store.Rent();
-        return Existing(lease.Connection, null, key, path);
-    }
-
     private static StoredArtifact? Existing(SqliteConnection connection, SqliteTransaction? transaction, string key, string path)
     {
         using var select = Sql.Command(connection, transaction,
@@ -253,11 +242,15 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
         return reader.Read() ? new StoredArtifact(reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
     }
 
-    private bool SameMediaType(string key, string path, string? mediaType)
+    // The same text, chunked the same way, with the same media type ('IS' compares a missing one too) is stored already.
+    private bool IsStored(string key, string path, string hash, string? mediaType)
     {
         using var lease = store.Rent();
-        using var select = Sql.Command(lease.Connection, null, "SELECT media_type FROM artifacts WHERE corpus = $corpus AND path = $path", ("$corpus", key), ("$path", path));
-        return select.ExecuteScalar() is var stored && (stored is DBNull or null ? null : (string)stored) == mediaType;
+        using var select = Sql.Command(lease.Connection, null, """
+            SELECT 1 FROM artifacts
+            WHERE corpus = $corpus AND path = $path AND content_hash = $hash AND chunking = $chunking AND media_type IS $media
+            """, ("$corpus", key), ("$path", path), ("$hash", hash), ("$chunking", _chunker.Options.Fingerprint), ("$media", mediaType));
+        return select.ExecuteScalar() is not null;
     }
 
     private DocumentInfo? Info(string key, string path)

@@ -37,7 +37,7 @@ public sealed class SessionRecompiler(SessionStore sessions, WorkingSetCompiler 
 
         var replay = sessions.Replay(tenant, id);
         // Today's readable corpora: a corpus deleted since, or no longer shared, is not retrieved from again.
-        var readable = new Core.Retrieve.RetrievalFilter(Corpora: corpora.Readable(tenant));
+        var readable = corpora.ReadableFilter(tenant);
         var turns = new List<RecompiledTurn>();
         foreach (var turn in replay.Turns)
         {

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using ContextCompiler.Core.Compile;
-using ContextCompiler.Core.Retrieve;
 using ContextCompiler.Storage.Corpora;
 
 namespace ContextCompiler.Storage.Sessions;
@@ -37,7 +36,7 @@ public sealed class TurnService(
         var history = HistoryBuilder.Build(earlier, planned.History, compiler.TokenizerFor(request.Tokenizer), request.SkipOversized);
         var resolved = planned.AfterHistory(history.TokenCount);
         // Only the corpora this tenant may read: its own and the shared ones.
-        var readable = new RetrievalFilter(Corpora: corpora.Readable(tenant));
+        var readable = corpora.ReadableFilter(tenant);
         var compileRequest = queries.For(earlier, text, resolved.Context, request.Explain, request.Tokenizer, readable);
         var workingSet = await compiler.CompileAsync(compileRequest, cancellationToken);
 
