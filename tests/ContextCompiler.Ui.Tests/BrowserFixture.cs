@@ -7,21 +7,21 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Xunit.Abstractions;
 
 namespace ContextCompiler.Ui.Tests;
 
 /// <summary>
 /// The real server on a loopback port (Kestrel, real sockets: a browser cannot reach the in-memory test server) over a
 /// fresh SQLite file in a temporary folder with a few sqlite-docs pages, two API keys, one seeded session of three turns,
-/// and Debian's Chromium driven by Playwright. Shared by every test in the collection; disposed after the last one.
+/// and a Chromium (see <see cref="BrowserLocator"/>) driven by Playwright. Shared by every test in the collection; disposed after the last one.
 /// </summary>
-public sealed class BrowserFixture : IAsyncLifetime
+/// <param name="diagnostics">xunit's diagnostic sink: a run without a browser says once, at the default verbosity, why its
+/// browser tests were skipped and how to install one (each skipped test carries the same reason).</param>
+public sealed class BrowserFixture(IMessageSink diagnostics) : IAsyncLifetime
 {
     public const string AlphaKey = "key-alpha";
     public const string BetaKey = "key-beta";
-
-    /// <summary>Where Debian's chromium package puts the browser; Playwright downloads nothing here.</summary>
-    public const string ChromiumPath = "/usr/bin/chromium";
 
     /// <summary>The seeded user; the session list can be filtered by it.</summary>
     public const string SeededUser = "ui-evaluator";
@@ -69,11 +69,18 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (!File.Exists(ChromiumPath))
+        var browser = BrowserLocator.Current;
+        if (!browser.Found)
         {
-            throw new InvalidOperationException(
-                $"The browser tests need Debian's Chromium at {ChromiumPath}, and it is missing. Install it with " +
-                "`apt-get update && apt-get install -y chromium` (.ci/run does this); Playwright downloads no browser here.");
+            // Without a browser every test here is skipped (BrowserFact), so nothing is started; under CI they run and fail.
+            if (BrowserLocator.MustRun)
+            {
+                throw new InvalidOperationException("CI=true, so the browser tests must run. " + browser.Reason);
+            }
+
+            diagnostics.OnMessage(new Xunit.Sdk.DiagnosticMessage("Skipped the browser tests. " + browser.Reason));
+
+            return;
         }
 
         _folder = Directory.CreateTempSubdirectory("contextc-ui-test-").FullName;
@@ -105,7 +112,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
-            ExecutablePath = ChromiumPath,
+            ExecutablePath = browser.ExecutablePath,
             Headless = true,
             // Running as root in a container: Chromium's sandbox needs user namespaces that may not be there.
             Args = ["--no-sandbox", "--disable-dev-shm-usage"],

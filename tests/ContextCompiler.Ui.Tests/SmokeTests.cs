@@ -6,7 +6,7 @@ namespace ContextCompiler.Ui.Tests;
 [Collection(BrowserCollection.Name)]
 public sealed class SmokeTests(BrowserFixture fixture)
 {
-    [Fact]
+    [BrowserFact]
     public async Task Browser_loads_the_openapi_document_from_the_loopback_server()
     {
         var (context, page) = await fixture.NewPageAsync(signIn: false);
@@ -18,7 +18,7 @@ public sealed class SmokeTests(BrowserFixture fixture)
         Assert.True(document.RootElement.GetProperty("paths").TryGetProperty("/v1/sessions", out _));
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task Browser_loads_health_and_the_seeded_session_exists()
     {
         var (context, page) = await fixture.NewPageAsync(signIn: false);

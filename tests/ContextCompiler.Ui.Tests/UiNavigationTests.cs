@@ -7,7 +7,7 @@ namespace ContextCompiler.Ui.Tests;
 [Collection(BrowserCollection.Name)]
 public sealed class UiNavigationTests(BrowserFixture fixture)
 {
-    [Fact]
+    [BrowserFact]
     public async Task Open_document_shows_the_cited_lines_with_their_numbers()
     {
         var (context, page) = await fixture.NewPageAsync();
@@ -30,7 +30,7 @@ public sealed class UiNavigationTests(BrowserFixture fixture)
         Assert.StartsWith(start.ToString(CultureInfo.InvariantCulture), (await line.InnerTextAsync()).Trim());
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task Each_turn_shows_its_history_and_total_budgets_in_tokens()
     {
         var (context, page) = await fixture.NewPageAsync();
@@ -50,7 +50,7 @@ public sealed class UiNavigationTests(BrowserFixture fixture)
         }
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task Budgets_page_shows_the_report_plots()
     {
         var (context, page) = await fixture.NewPageAsync();
@@ -64,7 +64,7 @@ public sealed class UiNavigationTests(BrowserFixture fixture)
         await page.WaitForFunctionAsync("img => img.complete && img.naturalWidth > 0", await first.ElementHandleAsync());
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task Signing_out_asks_for_the_key_again()
     {
         var (context, page) = await fixture.NewPageAsync();

@@ -12,7 +12,7 @@ namespace ContextCompiler.Ui.Tests;
 [Collection(BrowserCollection.Name)]
 public sealed partial class UiPageTests(BrowserFixture fixture)
 {
-    [Fact]
+    [BrowserFact]
     public async Task Sessions_without_a_key_answer_401_with_the_sign_in_form()
     {
         var (context, page) = await fixture.NewPageAsync(signIn: false);
@@ -25,7 +25,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         Assert.DoesNotContain(fixture.SessionId, await page.ContentAsync());
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task Signing_in_through_the_form_leads_to_the_sessions_list()
     {
         var (context, page) = await fixture.NewPageAsync(signIn: false);
@@ -42,7 +42,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         Assert.Equal(200, replay!.Status);
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task Sessions_table_lists_the_seeded_session_with_turns_and_links_to_its_replay()
     {
         var (context, page) = await fixture.NewPageAsync();
@@ -59,7 +59,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         Assert.Equal(BrowserFixture.Questions.Count, await page.Locator("article.turn").CountAsync());
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task Another_tenant_does_not_see_the_session()
     {
         var (context, page) = await fixture.NewPageAsync(apiKey: BrowserFixture.BetaKey);
@@ -69,7 +69,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         Assert.Equal(404, replay!.Status);
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task Replay_shows_each_turn_as_a_triple_with_its_working_set_and_budget()
     {
         var (context, page) = await fixture.NewPageAsync();
@@ -113,7 +113,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         await BrowserFixture.ScreenshotAsync(page, "replay");
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task A_citation_expands_to_its_lines_when_its_summary_is_clicked()
     {
         var (context, page) = await fixture.NewPageAsync();
@@ -130,7 +130,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         await BrowserFixture.ScreenshotAsync(page, "replay-citation-expanded");
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task A_citation_opens_from_the_keyboard()
     {
         var (context, page) = await fixture.NewPageAsync();
@@ -142,7 +142,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         await Assertions.Expect(citation.Locator("pre").First).ToBeVisibleAsync();
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task Markers_link_to_citations_and_the_unknown_one_is_flagged()
     {
         var (context, page) = await fixture.NewPageAsync();
@@ -162,7 +162,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         Assert.Equal(0, await page.Locator($"#turn-{fixture.Seqs[1]} section.assistant-message mark.marker.unknown").CountAsync());
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task Why_page_lists_the_candidates_with_their_outcomes()
     {
         var (context, page) = await fixture.NewPageAsync();
@@ -176,7 +176,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         await BrowserFixture.ScreenshotAsync(page, "why");
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task Recompile_at_another_budget_shows_the_diff()
     {
         var (context, page) = await fixture.NewPageAsync();
@@ -193,7 +193,7 @@ public sealed partial class UiPageTests(BrowserFixture fixture)
         Assert.Equal(BrowserFixture.Questions.Count, replay.RootElement.GetProperty("turns").GetArrayLength());
     }
 
-    [Fact]
+    [BrowserFact]
     public async Task Budgets_page_compiles_one_query_at_several_budgets()
     {
         var (context, page) = await fixture.NewPageAsync();
