@@ -103,7 +103,12 @@ public sealed class OnnxSentenceEmbedder : IEmbeddingGenerator<string, Embedding
                 });
         }
 
-        var result = new GeneratedEmbeddings<Embedding<float>>(texts.Count);
+        // The model's input tokens ([CLS] and [SEP] included, padding not), for callers that meter throughput.
+        long tokens = encoded.Sum(e => (long)e.Length);
+        var result = new GeneratedEmbeddings<Embedding<float>>(texts.Count)
+        {
+            Usage = new UsageDetails { InputTokenCount = tokens, TotalTokenCount = tokens },
+        };
         foreach (var vector in vectors)
         {
             result.Add(new Embedding<float>(vector) { ModelId = _model.Id });

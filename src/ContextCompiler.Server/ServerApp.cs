@@ -26,6 +26,8 @@ public static class ServerApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // The MCP SDK writes four Information lines for every tool call; the same reasoning applies.
         builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
+        // Scopes carry the trace and span ids (the host tracks them by default), so a log line can be found from its trace.
+        builder.Logging.AddSimpleConsole(o => o.IncludeScopes = true);
         builder.Services.AddContextCompilerServices(builder.Configuration, configure);
         builder.Services.AddContextCompilerMcp();
         builder.Services.AddContextCompilerUi();

@@ -36,12 +36,14 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
 
     /// <summary>
     /// A server over the database in <paramref name="root"/>, which may already hold an index and sessions.
-    /// <paramref name="settings"/> (configuration keys such as <c>ContextCompiler:RateLimit:Enabled</c>) are applied last.
+    /// <paramref name="settings"/> (configuration keys such as <c>ContextCompiler:RateLimit:Enabled</c>) are applied last;
+    /// <paramref name="services"/> runs after the server's own registrations (a test's telemetry exporter, an extra check).
     /// </summary>
-    public ServerFactory(string root, IReadOnlyDictionary<string, string>? settings = null)
+    public ServerFactory(string root, IReadOnlyDictionary<string, string>? settings = null, Action<IServiceCollection>? services = null)
     {
         Root = root;
         _settings = settings ?? new Dictionary<string, string>();
+        _services = services;
         Corpus = Path.Combine(root, "sqlite-docs");
         DatabasePath = Path.Combine(root, "server.db");
         if (!Directory.Exists(Corpus))
@@ -63,6 +65,7 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
     }
 
     private readonly IReadOnlyDictionary<string, string> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
     public string Root { get; }
 
@@ -185,6 +188,11 @@ public sealed class ServerFactory : WebApplicationFactory<ServerProgram>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (_services is not null)
+        {
+            builder.ConfigureServices(_services);
         }
     }
 

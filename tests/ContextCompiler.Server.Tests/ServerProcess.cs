@@ -33,7 +33,7 @@ public sealed partial class ServerProcess : IDisposable
         }
     };
 
-    private ServerProcess(string root)
+    private ServerProcess(string root, IReadOnlyDictionary<string, string>? environment)
     {
         Root = root;
         var start = new ProcessStartInfo(DotnetHost())
@@ -59,6 +59,10 @@ public sealed partial class ServerProcess : IDisposable
         start.Environment["ContextCompiler__EmbeddingCachePath"] = ServerFactory.SharedEmbeddingCache;
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
 
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => Record(e.Data);
@@ -100,10 +104,13 @@ public sealed partial class ServerProcess : IDisposable
         return root;
     }
 
-    /// <summary>Starts the server on the data in <paramref name="root"/> and returns once GET /health answers.</summary>
-    public static async Task<ServerProcess> StartAsync(string root, TimeSpan? timeout = null)
+    /// <summary>
+    /// Starts the server on the data in <paramref name="root"/>, with <paramref name="environment"/> added to its
+    /// environment, and returns once GET /health answers.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(string root, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var server = new ServerProcess(root);
+        var server = new ServerProcess(root, environment);
         Live[server] = 0;
         try
         {

@@ -6,6 +6,7 @@ using ContextCompiler.Core.Fuse;
 using ContextCompiler.Core.Pack;
 using ContextCompiler.Core.Retrieve;
 using ContextCompiler.Core.Select;
+using ContextCompiler.Core.Telemetry;
 using ContextCompiler.Core.Tokenization;
 using Microsoft.Extensions.AI;
 
@@ -43,10 +44,15 @@ public sealed class WorkingSetCompiler(
         var (options, filter, retrievalQuery, context) = Validated(request);
         var counter = TokenizerFor(request.Tokenizer);
         var terms = QueryTerms.Of(retrievalQuery);
-        var timings = new List<StageTiming>();
-        var clock = Stopwatch.StartNew();
+        var started = Stopwatch.GetTimestamp();
+        using var activity = Instrumentation.Source.StartActivity("compile");
+        activity?.SetTag(Tags.Budget, request.Budget);
+        activity?.SetTag(Tags.Tokenizer, counter.Name);
+        activity?.SetTag(Tags.Lexical, options.VectorWeight < 1 ? options.Lexical : null);
+        var stages = new StageClock(activity?.Context ?? default);
 
-        var fused = await FuseAsync(options, filter, retrievalQuery, context, Lap, cancellationToken);
+        var fused = await FuseAsync(options, filter, retrievalQuery, context, stages, cancellationToken);
+        stages.Enter("select");
 
         var ids = fused.Select(f => f.Key.Id).ToList();
         var spans = catalog.Get(ids);
@@ -60,7 +66,7 @@ public sealed class WorkingSetCompiler(
         var dropped = new List<DroppedCandidate>();
         var selected = CandidateFilter.Apply(candidates, options.MinRelativeScore, dropped);
         selected = MmrReranker.Apply(selected, options.MmrLambda, options.RedundancyCutoff, dropped);
-        Lap("select");
+        stages.Enter("pack");
 
         var packed = options.Packing switch
         {
@@ -68,23 +74,22 @@ public sealed class WorkingSetCompiler(
             "topk-truncate" => BaselinePackers.TopKThenTruncate(counter, selected, request.Budget, options.TopK, dropped),
             _ => new BudgetPacker(counter).Pack(selected, request.Budget, options.Order, options.AllowTruncation, options.MinTruncatedTokens, terms, dropped),
         };
-        Lap("pack");
+        stages.Enter("render");
 
         var citations = packed.Rendered.Select((r, i) => new Citation(
             i + 1, r.Block.Corpus, r.Block.Path, r.Block.StartLine, r.Block.EndLine, Round(r.Block.Score), r.Tokens, r.Block.Truncated)).ToList();
         var identity = index();
         var manifest = new Manifest(counter.Name, identity.EmbeddingModel, identity.Version, options, Sha256(packed.Text), identity.Vectors);
-        Lap("render");
+        stages.End();
 
-        var explain = request.Explain ? ExplainOf(string.Join(" OR ", terms), candidates, packed, dropped, timings) : null;
+        activity?.SetTag(Tags.Candidates, candidates.Count);
+        activity?.SetTag(Tags.Citations, citations.Count);
+        activity?.SetTag(Tags.TokensUsed, packed.TokenCount);
+        Instrumentation.Compiles.Add(1);
+        Instrumentation.CompileDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        var explain = request.Explain ? ExplainOf(string.Join(" OR ", terms), candidates, packed, dropped, stages.Timings) : null;
         return new WorkingSet(request.Query, retrievalQuery, packed.Text, packed.TokenCount, request.Budget,
             Round((double)packed.TokenCount / request.Budget), citations, manifest, packed.Reason, explain) { RetrievalContext = context };
-
-        void Lap(string stage)
-        {
-            timings.Add(new StageTiming(stage, Math.Round(clock.Elapsed.TotalMilliseconds, 3)));
-            clock.Restart();
-        }
     }
 
     /// <summary>
@@ -92,10 +97,13 @@ public sealed class WorkingSetCompiler(
     /// candidates before selection and packing (the budget is not used). Evaluations rank documents with this.
     /// </summary>
     /// <exception cref="ArgumentException">The query is blank, the budget below 1, or an option invalid.</exception>
-    public Task<IReadOnlyList<FusedCandidate>> RetrieveAsync(CompileRequest request, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<FusedCandidate>> RetrieveAsync(CompileRequest request, CancellationToken cancellationToken = default)
     {
         var (options, filter, retrievalQuery, context) = Validated(request);
-        return FuseAsync(options, filter, retrievalQuery, context, _ => { }, cancellationToken);
+        var stages = new StageClock(Activity.Current?.Context ?? default);
+        var fused = await FuseAsync(options, filter, retrievalQuery, context, stages, cancellationToken);
+        stages.End();
+        return fused;
     }
 
     private static (CompilerOptions Options, RetrievalFilter Filter, string RetrievalQuery, string? Context) Validated(CompileRequest request)
@@ -117,10 +125,12 @@ public sealed class WorkingSetCompiler(
         return (options, request.Filter ?? new RetrievalFilter(), retrievalQuery, context);
     }
 
-    // Retrieve (BM25 unless the vector weight is 1, vectors unless it is 0) → fuse; lap names each stage's timing.
+    // Retrieve (BM25 unless the vector weight is 1, vectors unless it is 0) → fuse, each a stage of its own; fuse stays
+    // open, to be ended by the caller's next stage.
     private async Task<IReadOnlyList<FusedCandidate>> FuseAsync(
-        CompilerOptions options, RetrievalFilter filter, string retrievalQuery, string? context, Action<string> lap, CancellationToken cancellationToken)
+        CompilerOptions options, RetrievalFilter filter, string retrievalQuery, string? context, StageClock stages, CancellationToken cancellationToken)
     {
+        stages.Enter("retrieve.lexical");
         var lexicalHits = options.VectorWeight < 1
             ? LexicalRetriever(options.Lexical).Search(new LexicalRequest(retrievalQuery, filter, options.Candidates, options.LexicalWeights, options.Bm25)
             {
@@ -128,15 +138,13 @@ public sealed class WorkingSetCompiler(
                 ContextWeight = options.ContextWeight,
             })
             : [];
-        lap("retrieve.lexical");
+        stages.Enter("retrieve.vector");
         var vectorHits = options.VectorWeight > 0
             ? vectors.Search(await QueryVectorAsync(retrievalQuery, context, options.ContextWeight, cancellationToken), filter, options.Candidates)
             : [];
-        lap("retrieve.vector");
 
-        var fused = Fusions.Create(options.Fusion, options.VectorWeight, options.RrfK).Fuse(lexicalHits, vectorHits);
-        lap("fuse");
-        return fused;
+        stages.Enter("fuse");
+        return Fusions.Create(options.Fusion, options.VectorWeight, options.RrfK).Fuse(lexicalHits, vectorHits);
     }
 
     // The query's vector, moved towards the conversation's by the context weight: q + w·c, normalised.
@@ -165,7 +173,7 @@ public sealed class WorkingSetCompiler(
             : throw new ArgumentException($"No lexical retriever named '{name}'; known: {string.Join(", ", _lexical.Keys)}.");
 
     private static Explain ExplainOf(
-        string lexicalQuery, List<Candidate> candidates, PackResult packed, List<DroppedCandidate> dropped, List<StageTiming> timings)
+        string lexicalQuery, List<Candidate> candidates, PackResult packed, List<DroppedCandidate> dropped, IReadOnlyList<StageTiming> timings)
     {
         var citationOf = new Dictionary<long, (int N, bool Opened)>();
         for (int i = 0; i < packed.Blocks.Count; i++)

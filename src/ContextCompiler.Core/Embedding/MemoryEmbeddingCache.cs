@@ -1,3 +1,4 @@
+using ContextCompiler.Core.Telemetry;
 using Microsoft.Extensions.AI;
 
 namespace ContextCompiler.Core.Embedding;
@@ -5,8 +6,10 @@ namespace ContextCompiler.Core.Embedding;
 /// <summary>
 /// Remembers the embeddings of recent inputs, so that a query asked again (a replay, a recompile, an evaluation over
 /// several budgets) costs no model run. Least recently used entries are dropped beyond <paramref name="capacity"/>.
+/// Hits and misses are also counted in <see cref="Instrumentation.CacheHits"/> and <see cref="Instrumentation.CacheMisses"/>.
 /// </summary>
-public sealed class MemoryEmbeddingCache(IEmbeddingGenerator<string, Embedding<float>> inner, int capacity = 4096)
+/// <param name="name">The cache's name in those counters' <see cref="Tags.Cache"/> attribute.</param>
+public sealed class MemoryEmbeddingCache(IEmbeddingGenerator<string, Embedding<float>> inner, int capacity = 4096, string name = "query")
     : DelegatingEmbeddingGenerator<string, Embedding<float>>(inner)
 {
     private readonly Dictionary<string, LinkedListNode<(string Key, Embedding<float> Value)>> _entries = new(StringComparer.Ordinal);
@@ -45,6 +48,8 @@ public sealed class MemoryEmbeddingCache(IEmbeddingGenerator<string, Embedding<f
             }
         }
 
+        Instrumentation.CacheHits.Add(inputs.Count - missing.Count, new KeyValuePair<string, object?>(Tags.Cache, name));
+        Instrumentation.CacheMisses.Add(missing.Count, new KeyValuePair<string, object?>(Tags.Cache, name));
         if (missing.Count > 0)
         {
             var fresh = await base.GenerateAsync(missing.Select(i => inputs[i]).ToList(), options, cancellationToken);

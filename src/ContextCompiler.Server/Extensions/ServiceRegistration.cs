@@ -10,9 +10,11 @@ namespace ContextCompiler.Server;
 /// <summary>Service registration and the middleware pipeline, kept here so that <see cref="ServerApp"/> stays short.</summary>
 public static class ServiceRegistration
 {
-    /// <summary>Registers options, the index, the compiler, the session store, JSON, OpenAPI and error handling.</summary>
+    /// <summary>Registers options, the index, the compiler, the session store, JSON, OpenAPI, error handling, health checks and telemetry.</summary>
     public static IServiceCollection AddContextCompilerServices(this IServiceCollection services, IConfiguration configuration, Action<ServerOptions>? configure)
     {
+        // First: hosted services start in the order they are registered, and the start-up ingest must already be traced.
+        services.AddContextCompilerTelemetry(configuration);
         var options = services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
         if (configure is not null)
         {
@@ -36,16 +38,19 @@ public static class ServiceRegistration
 
         services.AddContextCompiler(sp => sp.GetRequiredService<IOptions<ServerOptions>>().Value);
         services.AddSingleton<Endpoints.KeyedLocks>();
-        services.AddHostedService<StartupTasks>();
+        services.AddSingleton<StartupTasks>();
+        services.AddHostedService(sp => sp.GetRequiredService<StartupTasks>());
+        services.AddContextCompilerHealthChecks();
         // After StartupTasks, which has indexed the text by then: vectors fill in while the service already answers.
         services.AddSingleton<VectorFiller>();
         services.AddHostedService(sp => sp.GetRequiredService<VectorFiller>());
         return services;
     }
 
-    /// <summary>Errors as problem details, then the body-size limit, then API keys, the tenant's rate limit and authorization.</summary>
+    /// <summary>Error counting, errors as problem details, then the body-size limit, then API keys, the tenant's rate limit and authorization.</summary>
     public static WebApplication UseContextCompilerPipeline(this WebApplication app)
     {
+        app.UseErrorCounting();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(async (context, next) =>

@@ -1,16 +1,34 @@
 using ContextCompiler.Storage.Assets;
 using ContextCompiler.Storage.Index;
 using ContextCompiler.Storage.Ingest;
+using ContextCompiler.Storage.Retrieve;
 using ContextCompiler.Storage.Sessions;
 using Microsoft.Extensions.Options;
 
 namespace ContextCompiler.Server;
 
-/// <summary>Runs once before the server takes requests: deletes expired idempotency keys and idle sessions, then ingests the default corpus into an empty index.</summary>
+/// <summary>
+/// Runs once before the server takes requests: deletes expired idempotency keys and idle sessions, ingests the default
+/// corpus into an empty index, then loads the in-memory text index, so that the first compile does not pay for it and
+/// <c>/health/ready</c> can say it is loaded.
+/// </summary>
 internal sealed class StartupTasks(
-    IndexStore store, SessionStore sessions, IdempotencyKeys idempotencyKeys, OfflineAssets assets, IOptions<ServerOptions> options, ILogger<StartupTasks> logger) : IHostedService
+    IndexStore store, SessionStore sessions, IdempotencyKeys idempotencyKeys, OfflineAssets assets, IndexSnapshotCache snapshots,
+    IOptions<ServerOptions> options, ILogger<StartupTasks> logger) : IHostedService
 {
+    private volatile bool _completed;
+
+    /// <summary>Whether every start-up task has finished.</summary>
+    public bool Completed => _completed;
+
     public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await RunAsync(cancellationToken);
+        snapshots.Current();
+        _completed = true;
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
     {
         int expired = idempotencyKeys.PurgeExpired();
         if (expired > 0)

@@ -1,3 +1,4 @@
+using ContextCompiler.Core.Telemetry;
 using ContextCompiler.Storage.Index;
 
 namespace ContextCompiler.Server;
@@ -8,11 +9,23 @@ namespace ContextCompiler.Server;
 /// every <see cref="Interval"/>, for spans another process (such as <c>contextc ingest</c>) added, or at once when
 /// <see cref="Wake"/> says this process added some (a document upload).
 /// </summary>
-public sealed class VectorFiller(VectorIndexer indexer, IndexStore store, ILogger<VectorFiller> logger) : BackgroundService
+public sealed class VectorFiller : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly VectorIndexer indexer;
+    private readonly IndexStore store;
+    private readonly ILogger<VectorFiller> logger;
+    private readonly IDisposable _pendingGauge;
     private VectorProgress? _status;
+
+    /// <summary>Fills <paramref name="store"/>'s missing vectors with <paramref name="indexer"/>, and reports how many are pending.</summary>
+    public VectorFiller(VectorIndexer indexer, IndexStore store, ILogger<VectorFiller> logger)
+    {
+        (this.indexer, this.store, this.logger) = (indexer, store, logger);
+        // The figure last seen, not a fresh count: a collector's poll must not query the database.
+        _pendingGauge = Instrumentation.ObserveVectorsPending(() => _status is { } s ? s.Total - s.Done : 0);
+    }
 
     /// <summary>Asks for a look now: spans were added that need vectors. Calls while a look is pending add nothing.</summary>
     public void Wake()
@@ -29,6 +42,13 @@ public sealed class VectorFiller(VectorIndexer indexer, IndexStore store, ILogge
 
     /// <summary>Spans with vectors out of all spans, as last seen.</summary>
     public VectorProgress Status => _status ??= indexer.Status();
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        _pendingGauge.Dispose();
+        base.Dispose();
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

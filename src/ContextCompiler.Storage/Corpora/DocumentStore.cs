@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using ContextCompiler.Core.Ingest;
+using ContextCompiler.Core.Telemetry;
 using ContextCompiler.Core.Tokenization;
 using ContextCompiler.Storage.Index;
 using ContextCompiler.Storage.Sessions;
@@ -35,9 +37,11 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
     /// <exception cref="QuotaExceededException">Over the tenant's documents or bytes.</exception>
     public DocumentWrite Put(string tenant, string corpus, string path, string text, string? mediaType)
     {
+        using var activity = WriteActivity("document.put", tenant, corpus);
         DocumentPaths.Validate(path);
         var kind = DocumentKinds.Of(mediaType, path);
         long bytes = Encoding.UTF8.GetByteCount(text);
+        activity?.SetTag(Tags.Bytes, bytes);
         if (bytes > corpora.Limits.MaxDocumentBytes)
         {
             throw new DocumentTooLargeException($"The document has {bytes} bytes; at most {corpora.Limits.MaxDocumentBytes} are allowed.");
@@ -53,6 +57,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
 
         if (loaded.Content is null)
         {
+            activity?.SetTag(Tags.Changed, false);
             return new DocumentWrite(Info(key, path) ?? throw new DocumentNotFoundException(corpus, path), Created: false, Changed: false);
         }
 
@@ -85,6 +90,8 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
 
         // Read your writes: the in-memory copy holds the document before the caller hears it is stored.
         snapshots?.Refresh();
+        activity?.SetTag(Tags.Changed, true);
+        activity?.SetTag(Tags.Spans, chunks.Count);
         return written;
     }
 
@@ -108,6 +115,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
     /// <exception cref="DocumentNotFoundException">No document at that path.</exception>
     public void Delete(string tenant, string corpus, string path)
     {
+        using var activity = WriteActivity("document.delete", tenant, corpus);
         string key = corpora.OwnedKey(tenant, corpus);
         lock (_writeGate)
         {
@@ -125,6 +133,15 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
 
         // A deleted document must be gone from the next compile, whoever asks.
         snapshots?.Refresh();
+    }
+
+    // A document write's span: the tenant and corpus, never the path or the text.
+    private static Activity? WriteActivity(string name, string tenant, string corpus)
+    {
+        var activity = Instrumentation.Source.StartActivity(name);
+        activity?.SetTag(Tags.Tenant, tenant);
+        activity?.SetTag(Tags.Corpus, corpus);
+        return activity;
     }
 
     /// <summary>The corpus's documents in path order, from after <paramref name="cursor"/>, whose paths start with <paramref name="prefix"/>.</summary>

@@ -1,4 +1,5 @@
 using ContextCompiler.Core.Embedding;
+using ContextCompiler.Core.Telemetry;
 using ContextCompiler.Embeddings;
 using ContextCompiler.Storage.Assets;
 using ContextCompiler.Storage.Index;
@@ -88,21 +89,24 @@ public sealed class EmbedderCatalog(OfflineAssets assets, string? cachePath = nu
         if (identity.Id == GloveSifEmbedder.ModelId)
         {
             // GloVe-SIF is a table look-up: caching it would cost more than it saves.
-            return new IndexEmbedder(identity, assets.Embedder, assets.Embedder);
+            var glove = new TelemetryEmbeddingGenerator(assets.Embedder, identity.Id);
+            return new IndexEmbedder(identity, glove, glove);
         }
 
         var model = SentenceModel.Named(identity.Id);
         var onnx = new OnnxSentenceEmbedder(model);
         _owned.Add(onnx);
-        IEmbeddingGenerator<string, Embedding<float>> passages = onnx;
+        // Telemetry sits beneath the caches: only real model runs become embedding spans and throughput figures.
+        var measured = new TelemetryEmbeddingGenerator(onnx, model.Id);
+        IEmbeddingGenerator<string, Embedding<float>> passages = measured;
         if (cachePath is not null)
         {
-            var cache = new PersistentEmbeddingCache(onnx, model.Id, cachePath);
+            var cache = new PersistentEmbeddingCache(measured, model.Id, cachePath);
             _owned.Add(cache);
             passages = cache;
         }
 
-        var queries = new MemoryEmbeddingCache(new QueryPrefixEmbeddingGenerator(onnx, model.QueryPrefix));
+        var queries = new MemoryEmbeddingCache(new QueryPrefixEmbeddingGenerator(measured, model.QueryPrefix));
         return new IndexEmbedder(identity, passages, queries);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ContextCompiler.Core.Ingest;
+using ContextCompiler.Core.Telemetry;
 using ContextCompiler.Core.Tokenization;
 using ContextCompiler.Storage.Index;
 using Microsoft.Extensions.AI;
@@ -73,6 +74,8 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
         CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        using var activity = Instrumentation.Source.StartActivity("ingest");
+        activity?.SetTag(Tags.Corpus, string.Join(",", files.Select(f => f.Corpus).Distinct()));
         var chunker = new Chunker(tokenizer, options.Chunking);
         var reader = new IndexReader(store);
         var stored = files.Select(f => f.Corpus).Distinct().ToDictionary(c => c, reader.Artifacts, StringComparer.Ordinal);
@@ -120,6 +123,9 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
         }
 
         var (spans, tokens) = tally.Totals(reader);
+        activity?.SetTag(Tags.Documents, tally.SeenCount);
+        activity?.SetTag(Tags.Spans, spans);
+        activity?.SetTag(Tags.Bytes, tally.BytesRead);
         return new IngestReport(tally.SeenCount, spans, tokens, tally.Added, tally.Updated, tally.Unchanged, removed, skipped.Count,
             skipped.OrderBy(s => s.Path, StringComparer.Ordinal).ToList(), clock.ElapsedMilliseconds, tally.BytesRead);
     }

@@ -80,6 +80,9 @@ public sealed class IndexSnapshotCache(IndexStore store)
         return Load(generation);
     }
 
+    /// <summary>The generation of the snapshot in memory, or null before the first load.</summary>
+    public long? Loaded => _snapshot?.Generation;
+
     /// <summary>Waits until the snapshot holds every write committed so far, loading it if need be.</summary>
     public IndexSnapshot Refresh() => Load(Generation());
 

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Text.Json;
 using ContextCompiler.Core.Compile;
+using ContextCompiler.Core.Telemetry;
 using ContextCompiler.Storage.Corpora;
 
 namespace ContextCompiler.Storage.Sessions;
@@ -23,6 +25,10 @@ public sealed class TurnService(
     public async Task<TurnResult> TakeTurnAsync(
         string tenant, string id, TurnRequest request, IdempotencyClaim<TurnResult>? idempotency = null, CancellationToken cancellationToken = default)
     {
+        long started = Stopwatch.GetTimestamp();
+        using var activity = Instrumentation.Source.StartActivity("turn");
+        activity?.SetTag(Tags.Tenant, tenant);
+        activity?.SetTag(Tags.Session, id);
         string text = MessageContent.Validate(request.Message, options);
         using var _ = await locks.EnterAsync(tenant, id, cancellationToken);
         var session = repository.Get(tenant, id);
@@ -43,14 +49,26 @@ public sealed class TurnService(
         var json = new RawJson(JsonSerializer.Serialize(workingSet, SessionJson.Options));
         TurnResult Result(Message message) => new(message, json, workingSet.TokenCount, history, resolved.Context, resolved.History);
         var budgetRecord = new TurnBudgetRecord(resolved.History, history.TokenCount, planned.SplitTotal);
-        var stored = repository.Append(tenant, id, new MessageDraft(MessageRoles.User, text, null, json), (c, t, message) =>
+        Message stored;
+        // The turn's one write transaction: the message, its working set, its budgets and its idempotency key.
+        using (Instrumentation.Source.StartActivity("turn.store"))
         {
-            SessionRepository.SaveTurnBudgets(c, t, message.Id, budgetRecord);
-            if (idempotency is not null)
+            stored = repository.Append(tenant, id, new MessageDraft(MessageRoles.User, text, null, json), (c, t, message) =>
             {
-                idempotencyKeys.Save(c, t, tenant, idempotency, Result(message));
-            }
-        });
+                SessionRepository.SaveTurnBudgets(c, t, message.Id, budgetRecord);
+                if (idempotency is not null)
+                {
+                    idempotencyKeys.Save(c, t, tenant, idempotency, Result(message));
+                }
+            });
+        }
+
+        activity?.SetTag(Tags.Budget, resolved.Context);
+        activity?.SetTag(Tags.TokensUsed, workingSet.TokenCount);
+        activity?.SetTag(Tags.HistoryBudget, resolved.History);
+        activity?.SetTag(Tags.HistoryTokens, history.TokenCount);
+        Instrumentation.Turns.Add(1);
+        Instrumentation.TurnDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         return Result(stored);
     }
 }
