@@ -16,4 +16,7 @@ var root = new RootCommand("contextc: compiles token-budgeted, cited working set
     ChatCommand.Create(),
 };
 
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+int exit = await parsed.InvokeAsync();
+// System.CommandLine reports an unknown option or a missing argument with 1; it is an invalid request like a bad value.
+return parsed.Errors.Count > 0 ? ExitCodes.InvalidRequest : exit;

@@ -63,7 +63,10 @@ public sealed class NotFoundException(string message, HttpStatusCode statusCode,
 public class ConflictException(string message, HttpStatusCode statusCode, ProblemDocument? problem, string? responseBody)
     : ContextCompilerException(message, statusCode, problem, responseBody);
 
-/// <summary>409 "Quota exceeded": the tenant's documents, bytes or corpora would go over its quota; nothing was written. Delete some first.</summary>
+/// <summary>
+/// 409 "Quota exceeded": the tenant's documents, bytes or corpora, or the user's open sessions, would go over their
+/// limit; nothing was written. Waiting does not help: delete documents or corpora, or close a session, first.
+/// </summary>
 public sealed class QuotaExceededException(string message, HttpStatusCode statusCode, ProblemDocument? problem, string? responseBody)
     : ConflictException(message, statusCode, problem, responseBody);
 
@@ -79,7 +82,7 @@ public sealed class UnsupportedMediaTypeException(string message, HttpStatusCode
 public sealed class IdempotencyKeyReusedException(string message, HttpStatusCode statusCode, ProblemDocument? problem, string? responseBody)
     : ContextCompilerException(message, statusCode, problem, responseBody);
 
-/// <summary>429: the tenant's rate limit or open-session limit was reached, and retries did not get through.</summary>
+/// <summary>429: the tenant's request rate limit was reached, and retries did not get through.</summary>
 public sealed class RateLimitedException(string message, HttpStatusCode statusCode, ProblemDocument? problem, string? responseBody, TimeSpan? retryAfter)
     : ContextCompilerException(message, statusCode, problem, responseBody)
 {
@@ -159,7 +162,7 @@ internal static class ErrorResponses
             400 => new InvalidRequestException(message, status, problem, body),
             401 => new UnauthorizedException(message, status, problem, body),
             404 => new NotFoundException(message, status, problem, body),
-            // The server titles a quota problem so; the status alone cannot tell "delete something" from "pick another name".
+            // The server titles a quota or open-session limit so; the status alone cannot tell "delete something" from "pick another name".
             409 when problem?.Title == QuotaTitle => new QuotaExceededException(message, status, problem, body),
             409 => new ConflictException(message, status, problem, body),
             413 => new PayloadTooLargeException(message, status, problem, body),

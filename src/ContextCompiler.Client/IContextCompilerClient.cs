@@ -11,6 +11,7 @@ public interface IContextCompilerClient
     Task<WorkingSet> CompileAsync(CompileRequest request, CancellationToken cancellationToken = default);
 
     /// <summary><c>POST /v1/sessions</c>: starts a session.</summary>
+    /// <exception cref="QuotaExceededException">The user already has the most open sessions allowed; close one first.</exception>
     Task<Session> CreateSessionAsync(CreateSessionRequest? request = null, CancellationToken cancellationToken = default);
 
     /// <summary><c>GET /v1/sessions</c>: one page of this tenant's sessions.</summary>

@@ -92,14 +92,14 @@ public sealed class ChatLoopTests(SharedServer server) : IClassFixture<SharedSer
     }
 
     [Fact]
-    public async Task A_missing_model_key_is_a_clear_error_and_exit_code_1()
+    public async Task A_missing_model_key_is_a_clear_error_and_exit_code_2()
     {
         // A variable no one sets, so the test does not depend on or change this machine's environment.
         string variable = "CONTEXTC_TEST_UNSET_" + Guid.NewGuid().ToString("N");
 
         var (exit, output, error) = await Contextc("--endpoint", "http://127.0.0.1:9/v1", "--model", "m", "--api-key-env", variable);
 
-        Assert.Equal(1, exit);
+        Assert.Equal(2, exit);
         Assert.Equal("", output);
         Assert.Contains($"set the environment variable {variable}", error, StringComparison.Ordinal);
     }
@@ -107,11 +107,11 @@ public sealed class ChatLoopTests(SharedServer server) : IClassFixture<SharedSer
     [Theory]
     [InlineData("--model", "m")]
     [InlineData("--endpoint", "not a url", "--model", "m")]
-    public async Task A_missing_or_invalid_endpoint_is_a_clear_error_and_exit_code_1(params string[] args)
+    public async Task A_missing_or_invalid_endpoint_is_a_clear_error_and_exit_code_2(params string[] args)
     {
         var (exit, _, error) = await Contextc(args);
 
-        Assert.Equal(1, exit);
+        Assert.Equal(2, exit);
         Assert.StartsWith("contextc: error: --endpoint ", error, StringComparison.Ordinal);
     }
 

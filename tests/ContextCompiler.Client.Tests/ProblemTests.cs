@@ -60,6 +60,23 @@ public sealed class ProblemTests(SharedServer server) : IClassFixture<SharedServ
     }
 
     [Fact]
+    public async Task A_user_over_the_open_session_limit_is_a_QuotaExceededException_not_a_rate_limit()
+    {
+        string user = "user-" + Guid.NewGuid().ToString("N");
+        for (int i = 0; i < ServerFactory.MaxOpenPerUser; i++)
+        {
+            await _client.CreateSessionAsync(new CreateSessionRequest(user));
+        }
+
+        var e = await Assert.ThrowsAsync<QuotaExceededException>(() => _client.CreateSessionAsync(new CreateSessionRequest(user)));
+
+        Assert.Equal(HttpStatusCode.Conflict, e.StatusCode);
+        Assert.Equal("Quota exceeded", e.Title);
+        Assert.Contains("open sessions", e.Detail, StringComparison.Ordinal);
+        Assert.Equal(ServerFactory.MaxOpenPerUser, (await _client.ListSessionsAsync(new SessionQuery(UserId: user))).Total);
+    }
+
+    [Fact]
     public async Task A_callers_key_reused_for_another_request_is_an_IdempotencyKeyReusedException()
     {
         string key = Guid.NewGuid().ToString();

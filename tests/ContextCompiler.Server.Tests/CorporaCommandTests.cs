@@ -92,7 +92,7 @@ public sealed class CorporaCommandTests(SharedServer server) : IClassFixture<Sha
 
         // Beta cannot read alpha's corpus by name: as over HTTP, it is not found.
         var (denied, empty, message) = await Corpora("documents", corpus, "--tenant", "beta");
-        Assert.Equal(1, denied);
+        Assert.Equal(3, denied);
         Assert.Empty(empty);
         Assert.Equal($"contextc: error: Corpus '{corpus}' was not found.", message.TrimEnd());
     }
@@ -118,10 +118,10 @@ public sealed class CorporaCommandTests(SharedServer server) : IClassFixture<Sha
     }
 
     [Fact]
-    public async Task Share_of_an_unknown_key_is_an_error_and_exit_code_1()
+    public async Task Share_of_an_unknown_key_is_a_not_found_error_and_exit_code_3()
     {
         var (exit, _, error) = await Corpora("share", "nobody/nothing");
-        Assert.Equal(1, exit);
+        Assert.Equal(3, exit);
         Assert.Equal("contextc: error: Corpus 'nobody/nothing' was not found.", error.TrimEnd());
     }
 
@@ -174,11 +174,12 @@ public sealed class CorporaCommandTests(SharedServer server) : IClassFixture<Sha
         {
             await File.WriteAllTextAsync(Path.Combine(folder.FullName, "x.md"), "# x\n\ntext\n");
             var (exit, _, error) = await Contextc(IngestCommand.Create(), [folder.FullName, "--tenant", "alpha", "--corpus", "sqlite-docs"]);
-            Assert.Equal(1, exit);
+            Assert.Equal(4, exit);
             Assert.Equal("contextc: error: A corpus named 'sqlite-docs' exists already.", error.TrimEnd());
 
             string corpus = NewCorpus();
             var (missing, _, why) = await Contextc(IngestCommand.Create(), [Path.Combine(folder.FullName, "nope"), "--tenant", "alpha", "--corpus", corpus]);
+            // A missing folder is an I/O failure, the general exit code.
             Assert.Equal(1, missing);
             Assert.StartsWith("contextc: error: ", why);
             Assert.DoesNotContain((await (await _alpha.GetAsync("/v1/corpora")).Json()).GetProperty("items").EnumerateArray(),

@@ -76,23 +76,23 @@ public sealed class ReplayCommandTests(SharedServer server) : IClassFixture<Shar
     }
 
     [Fact]
-    public async Task An_unknown_session_is_an_error_and_exit_code_1()
+    public async Task An_unknown_session_is_a_not_found_error_and_exit_code_3()
     {
         var (exit, output, error) = await Contextc("no-such-session", "--recompile");
-        Assert.Equal(1, exit);
+        Assert.Equal(3, exit);
         Assert.Empty(output);
-        Assert.Contains("'no-such-session' was not found", error);
+        Assert.Equal("contextc: error: Session 'no-such-session' was not found.", error.TrimEnd());
     }
 
     [Theory]
     [InlineData("--recompile", "--set", "nope=1")]
     [InlineData("--recompile", "--budget", "0")]
     [InlineData("--budget", "100")]
-    public async Task Bad_settings_are_an_error_and_exit_code_1(params string[] args)
+    public async Task Bad_settings_are_an_invalid_request_and_exit_code_2(params string[] args)
     {
         var id = await _client.CreateSession();
         var (exit, _, error) = await Contextc([id, .. args]);
-        Assert.Equal(1, exit);
+        Assert.Equal(2, exit);
         Assert.StartsWith("contextc: error: ", error);
     }
 }

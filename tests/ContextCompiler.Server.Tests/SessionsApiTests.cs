@@ -175,7 +175,7 @@ public sealed class SessionsApiTests(SharedServer server) : IClassFixture<Shared
     }
 
     [Fact]
-    public async Task Opening_more_sessions_than_allowed_per_user_is_a_429_problem()
+    public async Task Opening_more_sessions_than_allowed_per_user_is_a_409_quota_problem()
     {
         string user = "u-capped-" + Guid.NewGuid().ToString("N");
         var ids = new List<string>();
@@ -184,7 +184,8 @@ public sealed class SessionsApiTests(SharedServer server) : IClassFixture<Shared
             ids.Add(await _client.CreateSession(new { userId = user }));
         }
 
-        await (await _client.PostAsJsonAsync("/v1/sessions", new { userId = user })).AssertProblem(429);
+        var refused = await (await _client.PostAsJsonAsync("/v1/sessions", new { userId = user })).AssertProblem(409);
+        Assert.Equal("Quota exceeded", refused.GetProperty("title").GetString());
         await _client.PostAsync($"/v1/sessions/{ids[0]}/close", null);
         await _client.CreateSession(new { userId = user });
     }

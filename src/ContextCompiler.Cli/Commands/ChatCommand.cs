@@ -46,7 +46,7 @@ internal static class ChatCommand
         {
             var output = result.InvocationConfiguration.Output;
             var error = result.InvocationConfiguration.Error;
-            return Run(error, async () =>
+            return CliShared.Run(error, async () =>
             {
                 var chatModel = ModelClient(result.GetValue(endpoint), result.GetValue(model), result.GetValue(keyVariable)!);
                 var services = new ServiceCollection();
@@ -99,19 +99,4 @@ internal static class ChatCommand
         Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
             ? uri
             : throw new ArgumentException($"{option} must be an absolute http or https URL, not '{text}'.");
-
-    // Expected failures (a missing key, an unreachable or refusing service) are a message and exit code 1, not a stack trace.
-    private static async Task<int> Run(TextWriter error, Func<Task<int>> body)
-    {
-        try
-        {
-            return await body();
-        }
-        catch (Exception e) when (Environment.GetEnvironmentVariable("CONTEXTC_DEBUG") is null &&
-            e is ArgumentException or ContextCompilerException or HttpRequestException or InvalidOperationException)
-        {
-            await error.WriteLineAsync($"contextc: error: {e.Message}");
-            return 1;
-        }
-    }
 }

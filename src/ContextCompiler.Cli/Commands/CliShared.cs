@@ -4,8 +4,6 @@ using System.Text.Json;
 using ContextCompiler.Storage.Assets;
 using ContextCompiler.Storage.Embedding;
 using ContextCompiler.Storage;
-using ContextCompiler.Storage.Corpora;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ContextCompiler.Cli.Commands;
@@ -59,24 +57,24 @@ internal static class CliShared
         new(OfflineAssets.Default, Environment.GetEnvironmentVariable("CONTEXTC_EMBEDDING_CACHE")
             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(database)) ?? ".", "embedding-cache.db"));
 
-    /// <summary>Runs a command body, turning expected failures into a message on stderr and exit code 1.</summary>
+    /// <summary>Runs a command body, turning expected failures into a message on stderr and their <see cref="ExitCodes"/>.</summary>
     public static Task<int> Run(Func<Task<int>> body) => Run(Console.Error, body);
 
-    /// <summary>Runs a command body, turning expected failures into a message on <paramref name="error"/> and exit code 1.</summary>
+    /// <summary>
+    /// Runs a command body, turning expected failures into a message on <paramref name="error"/> and the exit code of
+    /// their kind (<see cref="ExitCodes"/>). With <c>CONTEXTC_DEBUG</c> set, they keep their stack trace.
+    /// </summary>
     public static async Task<int> Run(TextWriter error, Func<Task<int>> body)
     {
         try
         {
             return await body();
         }
-        catch (Exception e) when (Environment.GetEnvironmentVariable("CONTEXTC_DEBUG") is null && IsExpected(e))
+        catch (Exception e) when (Environment.GetEnvironmentVariable("CONTEXTC_DEBUG") is null && ExitCodes.For(e) is { } code)
         {
+            // A missing session, a taken corpus name or a quota is the operator's to fix, like a missing file: a message, not a stack trace.
             await error.WriteLineAsync($"contextc: error: {e.Message}");
-            return 1;
+            return code;
         }
     }
-
-    // A missing or taken corpus and a quota are the operator's mistakes like a missing file: a message, not a stack trace.
-    private static bool IsExpected(Exception e) => e is ArgumentException or IOException or InvalidOperationException or SqliteException
-        or UnauthorizedAccessException or CorpusNotFoundException or CorpusConflictException or QuotaExceededException or DocumentTooLargeException;
 }

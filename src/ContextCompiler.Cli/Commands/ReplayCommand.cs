@@ -7,7 +7,6 @@ using ContextCompiler.Core.Evaluate;
 using ContextCompiler.Storage.Assets;
 using ContextCompiler.Storage.Retrieve;
 using ContextCompiler.Storage.Sessions;
-using Microsoft.Data.Sqlite;
 
 namespace ContextCompiler.Cli.Commands;
 
@@ -41,7 +40,7 @@ internal static class ReplayCommand
         {
             var output = result.InvocationConfiguration.Output;
             var error = result.InvocationConfiguration.Error;
-            return Run(error, async () =>
+            return CliShared.Run(error, async () =>
             {
                 var path = result.GetValue(db)!;
                 var overrides = result.GetValue(set) ?? [];
@@ -101,19 +100,4 @@ internal static class ReplayCommand
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    // Expected failures (a missing session or database, a bad option) are a message and exit code 1, not a stack trace.
-    private static async Task<int> Run(TextWriter error, Func<Task<int>> body)
-    {
-        try
-        {
-            return await body();
-        }
-        catch (Exception e) when (Environment.GetEnvironmentVariable("CONTEXTC_DEBUG") is null &&
-            e is SessionNotFoundException or ArgumentException or IOException or InvalidOperationException or SqliteException)
-        {
-            await error.WriteLineAsync($"contextc: error: {e.Message}");
-            return 1;
-        }
-    }
 }

@@ -28,7 +28,7 @@ internal static class SessionsCommand
         var status = new Option<string?>("--status") { Description = "open or closed." };
         var limit = new Option<int>("--limit") { Description = "Sessions to show.", DefaultValueFactory = _ => 50 };
         var command = new Command("list", "List sessions, most recently updated first.") { db, json, tenant, user, status, limit };
-        command.SetAction(result => Run(() =>
+        command.SetAction(result => CliShared.Run(() =>
         {
             using var services = Open(result.GetValue(db)!);
             var page = services.GetRequiredService<SessionStore>().List(result.GetValue(tenant)!,
@@ -57,7 +57,7 @@ internal static class SessionsCommand
         var json = CliShared.JsonOption("Print the session and its messages as JSON.");
         var tenant = TenantOption();
         var command = new Command("show", "Show a session and its messages.") { id, db, json, tenant };
-        command.SetAction(result => Run(() =>
+        command.SetAction(result => CliShared.Run(() =>
         {
             using var services = Open(result.GetValue(db)!);
             var sessions = services.GetRequiredService<SessionStore>();
@@ -87,7 +87,7 @@ internal static class SessionsCommand
         var json = CliShared.JsonOption("Print the replay exactly as GET /v1/sessions/{id}/replay does.");
         var tenant = TenantOption();
         var command = new Command("replay", "Replay a session turn by turn with each stored working set.") { id, db, json, tenant };
-        command.SetAction(result => Run(() =>
+        command.SetAction(result => CliShared.Run(() =>
         {
             using var services = Open(result.GetValue(db)!);
             var replay = services.GetRequiredService<SessionStore>().Replay(result.GetValue(tenant)!, result.GetValue(id)!);
@@ -127,20 +127,6 @@ internal static class SessionsCommand
             }
         }
     }
-
-    // A missing session is an expected failure like a missing file: a message and exit code 1, not a stack trace.
-    private static Task<int> Run(Func<Task<int>> body) => CliShared.Run(async () =>
-    {
-        try
-        {
-            return await body();
-        }
-        catch (SessionNotFoundException e)
-        {
-            await Console.Error.WriteLineAsync($"contextc: error: {e.Message}");
-            return 1;
-        }
-    });
 
     /// <summary>The engine over an existing database; the caller disposes it.</summary>
     internal static ServiceProvider Open(string path)

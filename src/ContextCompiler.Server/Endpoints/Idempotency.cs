@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using ContextCompiler.Core.Errors;
 using ContextCompiler.Storage.Sessions;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
@@ -96,7 +97,7 @@ internal sealed class IdempotencyFilter(IdempotencyKeys keys, KeyedLocks locks, 
 
 /// <summary>The Idempotency-Key was first used with another request. HTTP 422.</summary>
 public sealed class IdempotencyMismatchException(string key)
-    : Exception($"The Idempotency-Key '{key}' was already used with a different request; use a new key for a new request.");
+    : IdempotencyKeyReusedError($"The Idempotency-Key '{key}' was already used with a different request; use a new key for a new request.");
 
 /// <summary>Turns the request's checked Idempotency-Key into the store's claim on it.</summary>
 internal static class IdempotencyClaims

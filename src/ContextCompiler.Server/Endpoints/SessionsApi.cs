@@ -17,7 +17,9 @@ public static class SessionsApi
             .RequireAuthorization()
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status429TooManyRequests);
 
-        group.MapPost("/", Create).WithName("CreateSession").WithSummary("Start a session.").ProducesJsonBodyProblems().WithIdempotencyKey();
+        // 409 "Quota exceeded" when the user already has the most open sessions allowed.
+        group.MapPost("/", Create).WithName("CreateSession").WithSummary("Start a session.")
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesJsonBodyProblems().WithIdempotencyKey();
         group.MapGet("/", List).WithName("ListSessions").WithSummary("List sessions with filters, order and paging.");
         group.MapGet("/{id}", Get).WithName("GetSession").WithSummary("One session.").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id}/close", Close).WithName("CloseSession").WithSummary("Close a session; it keeps its messages.").ProducesProblem(StatusCodes.Status404NotFound);

@@ -1,11 +1,12 @@
-using ContextCompiler.Storage.Corpora;
-using ContextCompiler.Storage.Sessions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
 namespace ContextCompiler.Server;
 
-/// <summary>The one place where failures become HTTP statuses and RFC 7807 problem details.</summary>
+/// <summary>
+/// The one place where failures become HTTP statuses and RFC 7807 problem details: the framework's own bad requests,
+/// the service's errors by their kind (<see cref="ErrorKinds"/>), a client that went away, and everything else as 500.
+/// </summary>
 internal sealed class ProblemMapping(IProblemDetailsService problems, ILogger<ProblemMapping> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
@@ -14,14 +15,7 @@ internal sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Pr
         {
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? "Request body too large" : Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(bad.StatusCode)),
-            ArgumentException or System.Text.Json.JsonException or FormatException => (StatusCodes.Status400BadRequest, "Invalid request"),
-            SessionNotFoundException or CorpusNotFoundException or DocumentNotFoundException => (StatusCodes.Status404NotFound, "Not found"),
-            CorpusConflictException => (StatusCodes.Status409Conflict, "Conflict"),
-            QuotaExceededException => (StatusCodes.Status409Conflict, "Quota exceeded"),
-            DocumentTooLargeException => (StatusCodes.Status413PayloadTooLarge, "Document too large"),
-            SessionConflictException => (StatusCodes.Status409Conflict, "Conflict"),
-            SessionCapacityException => (StatusCodes.Status429TooManyRequests, "Too many sessions"),
-            Endpoints.IdempotencyMismatchException => (StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused"),
+            _ when ErrorKinds.Describe(exception) is { } known => known,
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client closed request"),
             _ => (StatusCodes.Status500InternalServerError, "Internal server error"),
         };

@@ -1,4 +1,3 @@
-using ContextCompiler.Storage.Sessions;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -25,13 +24,6 @@ internal static class ToolErrors
             }
         };
 
-    // The same kinds, in the same words, as ProblemMapping's titles; another tenant's session is simply not found there too.
-    private static string? Describe(Exception e) => e switch
-    {
-        ArgumentException or System.Text.Json.JsonException or FormatException => "Invalid request",
-        SessionNotFoundException or Storage.Corpora.CorpusNotFoundException => "Not found",
-        SessionConflictException => "Conflict",
-        SessionCapacityException => "Too many sessions",
-        _ => null,
-    };
+    // The same words as a /v1 problem's title, from the same table; another tenant's session is simply not found there too.
+    private static string? Describe(Exception e) => ErrorKinds.Describe(e)?.Title;
 }

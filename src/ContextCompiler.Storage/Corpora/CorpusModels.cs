@@ -1,3 +1,5 @@
+using ContextCompiler.Core.Errors;
+
 namespace ContextCompiler.Storage.Corpora;
 
 /// <summary>A corpus a tenant can read.</summary>
@@ -55,16 +57,16 @@ public sealed record CorpusLimits
 }
 
 /// <summary>No corpus of that name that the tenant may read (or, for writes, owns). HTTP 404.</summary>
-public sealed class CorpusNotFoundException(string name) : Exception($"Corpus '{name}' was not found.");
+public sealed class CorpusNotFoundException(string name) : NotFoundError($"Corpus '{name}' was not found.");
 
 /// <summary>No document at that path in the corpus. HTTP 404.</summary>
-public sealed class DocumentNotFoundException(string corpus, string path) : Exception($"Document '{path}' was not found in corpus '{corpus}'.");
+public sealed class DocumentNotFoundException(string corpus, string path) : NotFoundError($"Document '{path}' was not found in corpus '{corpus}'.");
 
 /// <summary>The corpus exists already, or a shared corpus cannot be written over HTTP. HTTP 409.</summary>
-public sealed class CorpusConflictException(string message) : Exception(message);
+public sealed class CorpusConflictException(string message) : ConflictError(message);
 
-/// <summary>A tenant's quota (documents, bytes, corpora) would be exceeded; nothing was written. HTTP 409.</summary>
-public sealed class QuotaExceededException(string message) : Exception(message);
+/// <summary>A tenant's quota (documents, bytes, corpora) would be exceeded; nothing was written. HTTP 409 "Quota exceeded".</summary>
+public sealed class QuotaExceededException(string message) : CapacityExceededError(message);
 
 /// <summary>A document larger than <see cref="CorpusLimits.MaxDocumentBytes"/>. HTTP 413.</summary>
-public sealed class DocumentTooLargeException(string message) : Exception(message);
+public sealed class DocumentTooLargeException(string message) : TooLargeError(message);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ContextCompiler.Core.Errors;
 using ContextCompiler.Storage.Index;
 using Microsoft.Data.Sqlite;
 
@@ -23,8 +24,11 @@ public sealed record IdempotencyRecord(string Fingerprint, StoredResponse Respon
 /// <param name="Respond">The response the client receives for the result.</param>
 public sealed record IdempotencyClaim<T>(string Key, string Fingerprint, TimeSpan Lifetime, Func<T, StoredResponse> Respond);
 
-/// <summary>Another request saved the same key first (possibly in another process); the write was rolled back.</summary>
-public sealed class IdempotencyKeyTakenException(string key) : Exception($"The Idempotency-Key '{key}' was used by a concurrent request.");
+/// <summary>
+/// Another request saved the same key first (possibly in another process); the write was rolled back. A conflict: the
+/// idempotency filter replays the winner's response, or answers 409 if the winner's record is already gone.
+/// </summary>
+public sealed class IdempotencyKeyTakenException(string key) : ConflictError($"The Idempotency-Key '{key}' was used by a concurrent request.");
 
 /// <summary>The SQL of the <c>idempotency_keys</c> table.</summary>
 public sealed class IdempotencyKeys(IndexStore store, TimeProvider? clock = null)
