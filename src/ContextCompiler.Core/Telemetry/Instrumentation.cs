@@ -50,7 +50,7 @@ public static class Instrumentation
     /// <summary>Working sets compiled (turns' compiles included).</summary>
     public static Counter<long> Compiles { get; } = Meter.CreateCounter<long>("contextcompiler.compiles", "{compile}", "Working sets compiled.");
 
-    /// <summary>Requests answered with an error, by <see cref="Tags.Status"/> and <see cref="Tags.ErrorType"/>.</summary>
+    /// <summary>Requests answered with an error, by <see cref="Tags.Status"/> and <see cref="Tags.Transport"/>.</summary>
     public static Counter<long> Errors { get; } =
         Meter.CreateCounter<long>("contextcompiler.errors", "{error}", "Requests answered with an error, by status.");
 
@@ -171,6 +171,6 @@ public static class Tags
     /// <summary>An HTTP status (the OpenTelemetry HTTP name).</summary>
     public const string Status = "http.response.status_code";
 
-    /// <summary>The kind of a failure (the OpenTelemetry name).</summary>
-    public const string ErrorType = "error.type";
+    /// <summary>Where a request came in: <c>http</c> (the <c>/v1</c> API and pages) or <c>mcp</c> (a tool call).</summary>
+    public const string Transport = "contextcompiler.transport";
 }

@@ -59,7 +59,7 @@ public static class TelemetrySetup
             int status = context.Response.StatusCode;
             if (status >= 400)
             {
-                Instrumentation.Errors.Add(1, new KeyValuePair<string, object?>(Tags.Status, status));
+                Instrumentation.Errors.Add(1, new KeyValuePair<string, object?>(Tags.Status, status), new KeyValuePair<string, object?>(Tags.Transport, "http"));
             }
         }
     });

@@ -1,3 +1,4 @@
+using ContextCompiler.Core.Telemetry;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -18,12 +19,12 @@ internal static class ToolErrors
             {
                 return await next(context, cancellationToken);
             }
-            catch (Exception e) when (Describe(e) is { } title)
+            catch (Exception e) when (ErrorKinds.Describe(e) is { } known)
             {
-                return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = $"{title}: {e.Message}" }] };
+                // The HTTP request itself succeeds (200 with isError), so the error is counted here, by the status a /v1 call would get.
+                Instrumentation.Errors.Add(1, new KeyValuePair<string, object?>(Tags.Status, known.Status), new KeyValuePair<string, object?>(Tags.Transport, "mcp"));
+                // The same words as a /v1 problem's title, from the same table; another tenant's session is simply not found there too.
+                return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = $"{known.Title}: {e.Message}" }] };
             }
         };
-
-    // The same words as a /v1 problem's title, from the same table; another tenant's session is simply not found there too.
-    private static string? Describe(Exception e) => ErrorKinds.Describe(e)?.Title;
 }
