@@ -23,6 +23,12 @@ if (args.Length > 0 && string.Equals(args[0], "uploads", StringComparison.Ordina
     return await ContextCompiler.Benchmarks.Corpora.UploadLoad.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && string.Equals(args[0], "telemetry", StringComparison.OrdinalIgnoreCase))
+{
+    // Turn latency of `contextc serve` (its own process) with the OTLP exporter off and on: -- telemetry [--sessions 1,8] [--seconds 15] [--rounds 2]
+    return await ContextCompiler.Benchmarks.Telemetry.TelemetryCost.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && string.Equals(args[0], "ui", StringComparison.OrdinalIgnoreCase))
 {
     // Server render time of a 50-turn session's replay page (issue 12): -- ui [--turns 50] [--requests 200]

@@ -52,8 +52,9 @@ internal static class TurnLoad
         return 0;
     }
 
-    // Each session: a turn (timed), then the assistant's reply (not timed), again and again until time is up.
-    private static async Task<(int Turns, double Seconds, List<double> Latencies, int Errors)> Drive(HttpClient http, string[] questions, int sessions, double seconds, bool keys)
+    // Each session: a turn (timed), then the assistant's reply (not timed), again and again until time is up. Shared with
+    // the telemetry benchmark, which drives `contextc serve` in its own process the same way.
+    internal static async Task<(int Turns, double Seconds, List<double> Latencies, int Errors)> Drive(HttpClient http, string[] questions, int sessions, double seconds, bool keys)
     {
         var ids = new List<string>();
         for (int i = 0; i < sessions; i++)
