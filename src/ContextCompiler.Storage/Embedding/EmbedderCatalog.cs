@@ -48,12 +48,12 @@ public sealed class EmbedderCatalog(OfflineAssets assets, string? cachePath = nu
     /// <summary>
     /// Opens (creating if needed) the index at <paramref name="path"/>: with <paramref name="modelId"/> when given (an index
     /// built with another model is an <see cref="EmbeddingModelMismatchException"/>), else with the model it was built with,
-    /// else, for a new index, with <see cref="DefaultModel"/>.
+    /// else, for a new index, with <see cref="DefaultModel"/>. <paramref name="clock"/> stamps the rows written (default: the system clock).
     /// </summary>
-    public IndexStore Open(string path, string? modelId = null)
+    public IndexStore Open(string path, string? modelId = null, TimeProvider? clock = null)
     {
         var model = modelId is not null ? Describe(modelId) : IndexStore.StoredModel(path) ?? Describe(DefaultModel);
-        return IndexStore.Open(path, assets.Vec0Path, model);
+        return IndexStore.Open(path, assets.Vec0Path, model, clock);
     }
 
     /// <summary>The embedders of <paramref name="modelId"/>, loading the model on first use.</summary>

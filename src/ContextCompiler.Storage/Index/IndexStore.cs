@@ -14,11 +14,12 @@ public sealed class IndexStore
     private readonly string _vec0Path;
     private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _idle = [];
 
-    private IndexStore(string path, string vec0Path, EmbeddingModel model)
+    private IndexStore(string path, string vec0Path, EmbeddingModel model, TimeProvider? clock)
     {
         Path = path;
         _vec0Path = vec0Path;
         Model = model;
+        Clock = clock ?? TimeProvider.System;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -35,9 +36,13 @@ public sealed class IndexStore
     /// <summary>The embedding model of this index.</summary>
     public EmbeddingModel Model { get; }
 
+    /// <summary>The clock that stamps the rows written to this index; the stores over it default to it, so one clock stamps them all.</summary>
+    public TimeProvider Clock { get; }
+
     /// <summary>Opens (creating if needed) the index at <paramref name="path"/> for <paramref name="model"/>.</summary>
+    /// <param name="clock">Stamps the rows written (default: the system clock).</param>
     /// <exception cref="EmbeddingModelMismatchException">The file was built with another model.</exception>
-    public static IndexStore Open(string path, string vec0Path, EmbeddingModel model)
+    public static IndexStore Open(string path, string vec0Path, EmbeddingModel model, TimeProvider? clock = null)
     {
         var full = System.IO.Path.GetFullPath(path);
         var folder = System.IO.Path.GetDirectoryName(full);
@@ -46,7 +51,7 @@ public sealed class IndexStore
             Directory.CreateDirectory(folder);
         }
 
-        var store = new IndexStore(full, vec0Path, model);
+        var store = new IndexStore(full, vec0Path, model, clock);
         using var connection = store.OpenConnection();
         store.Migrate(connection);
         store.EnsureModel(connection);
@@ -165,7 +170,7 @@ public sealed class IndexStore
             record.Transaction = transaction;
             record.CommandText = "INSERT INTO schema_version (version, applied_at) VALUES ($v, $t)";
             record.Parameters.AddWithValue("$v", version);
-            record.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            record.Parameters.AddWithValue("$t", Timestamps.Format(Clock.GetUtcNow()));
             record.ExecuteNonQuery();
             transaction.Commit();
         }
@@ -176,10 +181,10 @@ public sealed class IndexStore
     /// re-created at the new width) and the new model is recorded; spans and text stay. Fill the vectors afterwards
     /// with a <see cref="VectorIndexer"/> on the store opened for the new model.
     /// </summary>
-    public static IndexStore SwitchModel(string path, string vec0Path, EmbeddingModel model)
+    public static IndexStore SwitchModel(string path, string vec0Path, EmbeddingModel model, TimeProvider? clock = null)
     {
         var current = StoredModel(path) ?? throw new InvalidOperationException($"{path} holds no index to move to another model.");
-        var store = new IndexStore(System.IO.Path.GetFullPath(path), vec0Path, current);
+        var store = new IndexStore(System.IO.Path.GetFullPath(path), vec0Path, current, clock);
         using (var connection = store.OpenConnection())
         {
             using var transaction = connection.BeginTransaction();
@@ -189,7 +194,7 @@ public sealed class IndexStore
             transaction.Commit();
         }
 
-        return Open(path, vec0Path, model);
+        return Open(path, vec0Path, model, clock);
     }
 
     // The vec0 table's width depends on the model, so it is created with the model's record rather than in a migration.

@@ -146,12 +146,13 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
 
         using var connection = store.OpenConnection();
         using var transaction = connection.BeginTransaction();
+        var now = store.Clock.GetUtcNow();
         foreach (var corpus in prepared.Select(p => p.Artifact.Corpus).Distinct(StringComparer.Ordinal))
         {
-            Corpora.CorpusStore.EnsureOperatorCorpus(connection, transaction, corpus);
+            Corpora.CorpusStore.EnsureOperatorCorpus(connection, transaction, corpus, now);
         }
 
-        using (var writer = new SpanIndexWriter(connection, transaction))
+        using (var writer = new SpanIndexWriter(connection, transaction, store.Clock))
         {
             foreach (var (artifact, previous) in prepared)
             {
@@ -177,7 +178,7 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
 
         using var connection = store.OpenConnection();
         using var transaction = connection.BeginTransaction();
-        using (var writer = new SpanIndexWriter(connection, transaction))
+        using (var writer = new SpanIndexWriter(connection, transaction, store.Clock))
         {
             foreach (var id in gone)
             {

@@ -26,7 +26,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
     private const string SessionColumns = "id, tenant, user_id, status, metadata, budgets, created_at, updated_at, message_count";
     private const string MessageColumns = "id, role, content, sequence, created_at, metadata, citation_check";
 
-    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly TimeProvider _clock = clock ?? store.Clock;
 
     // SQLite allows one writer at a time; queueing this process's writers here is far cheaper than letting them meet
     // SQLITE_BUSY and back off with sleeps, which showed up as hundreds of milliseconds of tail latency under concurrent turns.
