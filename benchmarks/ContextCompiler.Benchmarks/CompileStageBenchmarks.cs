@@ -67,6 +67,7 @@ public class CompileStageBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
+        _store.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_folder, recursive: true);
     }

@@ -64,7 +64,7 @@ public sealed class TimestampTests : IDisposable
                 """);
         }
 
-        var reopened = IndexStore.Open(_index.DatabasePath, TempIndex.Assets.Vec0Path, TempIndex.Model);
+        using var reopened = IndexStore.Open(_index.DatabasePath, TempIndex.Assets.Vec0Path, TempIndex.Model);
 
         using var check = reopened.OpenConnection();
         Assert.Equal(
