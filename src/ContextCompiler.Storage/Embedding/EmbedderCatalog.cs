@@ -29,9 +29,6 @@ public sealed class EmbedderCatalog(OfflineAssets assets, string? cachePath = nu
     /// <summary>The ids of every model this catalog can load.</summary>
     public static IReadOnlyList<string> Known { get; } = [.. SentenceModel.All.Select(m => m.Id), GloveSifEmbedder.ModelId];
 
-    /// <summary>Where passage embeddings are cached; null when they are not.</summary>
-    public string? CachePath => cachePath;
-
     /// <summary>The identity (id and dimensions) of <paramref name="modelId"/> without loading it.</summary>
     /// <exception cref="ArgumentException">An unknown model id.</exception>
     public EmbeddingModel Describe(string modelId)
