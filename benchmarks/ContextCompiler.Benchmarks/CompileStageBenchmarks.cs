@@ -40,14 +40,14 @@ public class CompileStageBenchmarks
     public int Budget { get; set; }
 
     [GlobalSetup]
-    public void Setup()
+    public async Task Setup()
     {
         var assets = OfflineAssets.Default;
         var corpus = RepositoryLayout.DefaultCorpus() ?? throw new InvalidOperationException("Run inside the repository: corpora/sqlite-docs is needed.");
         _folder = Directory.CreateTempSubdirectory("contextc-stages-").FullName;
         _store = IndexStore.Open(Path.Combine(_folder, "stages.db"), assets.Vec0Path, new EmbeddingModel(Core.Embedding.GloveSifEmbedder.ModelId, assets.Embedder.Dimensions));
         _tokenizer = assets.Tokenizer();
-        new CorpusIngestor(_store, _tokenizer, assets.Embedder).Ingest([corpus], new IngestOptions());
+        await new CorpusIngestor(_store, _tokenizer, assets.Embedder).IngestAsync([corpus], new IngestOptions());
         var snapshots = new IndexSnapshotCache(_store);
         _lexical = new InMemoryLexicalIndex(snapshots);
         _vectors = new InMemoryVectorIndex(snapshots);
@@ -67,6 +67,7 @@ public class CompileStageBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
+        _store.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_folder, recursive: true);
     }

@@ -55,7 +55,7 @@ public static class ContextCompilerServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => OfflineAssets.Default);
         services.TryAddSingleton(sp => new EmbedderCatalog(sp.GetRequiredService<OfflineAssets>(), Options(sp).ResolvedEmbeddingCachePath()));
-        services.AddSingleton(sp => sp.GetRequiredService<EmbedderCatalog>().Open(Options(sp).DatabasePath, Options(sp).EmbeddingModel));
+        services.AddSingleton(sp => sp.GetRequiredService<EmbedderCatalog>().Open(Options(sp).DatabasePath, Options(sp).EmbeddingModel, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => sp.GetRequiredService<EmbedderCatalog>().For(sp.GetRequiredService<IndexStore>().Model.Id));
         services.AddSingleton<ITokenizer>(sp => sp.GetRequiredService<OfflineAssets>().Tokenizer());
         services.AddSingleton(sp => new IndexSnapshotCache(sp.GetRequiredService<IndexStore>()));

@@ -118,6 +118,8 @@ public sealed class TelemetryTests : IDisposable
         Assert.True(Sum("contextcompiler.errors", (Tags.Status, 404)) >= 1);
         Assert.True(Sum("contextcompiler.cache.hits", (Tags.Cache, "query")) >= 1);
         Assert.True(Sum("contextcompiler.cache.misses", (Tags.Cache, "query")) >= 1);
+        // The background filler embedded the corpus through the passage cache: each span a hit or a miss.
+        Assert.True(Sum("contextcompiler.cache.hits", (Tags.Cache, "passage")) + Sum("contextcompiler.cache.misses", (Tags.Cache, "passage")) >= 1);
         Assert.True(HistogramCount("contextcompiler.embedding.throughput") >= 1);
         Assert.True(Sum("contextcompiler.embedding.tokens") > 0);
         // The vectors are complete (the client waited for them), so nothing is pending.

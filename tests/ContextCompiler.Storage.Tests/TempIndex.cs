@@ -55,6 +55,7 @@ public sealed class TempIndex : IDisposable
 
     public void Dispose()
     {
+        Store.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {

@@ -109,7 +109,8 @@ internal static class SyntheticIndex
                     long artifactId = ++artifactsWritten;
                     var replicaPath = $"copy{copy:D3}/{original.Path}";
                     Run(artifact, artifactId, Corpus, replicaPath, original.Kind, original.ContentHash, original.Chunking, original.Content, original.Bytes,
-                        "2000-01-01T00:00:00.0000000+00:00");
+                        // The stored timestamp form (Storage's Timestamps, internal there): UTC, seven digits, 'Z'.
+                        "2000-01-01T00:00:00.0000000Z");
                     // Same title rule as the ingest writer: the path with slashes as spaces.
                     var title = replicaPath.Replace('/', ' ');
                     foreach (var s in original.Spans)

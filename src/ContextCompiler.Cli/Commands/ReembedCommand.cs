@@ -30,7 +30,7 @@ internal static class ReembedCommand
             using var catalog = CliShared.Catalog(path);
             var target = catalog.Describe(result.GetValue(model)!);
             var before = IndexStore.StoredModel(path);
-            var store = before == target ? catalog.Open(path, target.Id) : IndexStore.SwitchModel(path, Storage.Assets.OfflineAssets.Default.Vec0Path, target);
+            using var store = before == target ? catalog.Open(path, target.Id) : IndexStore.SwitchModel(path, Storage.Assets.OfflineAssets.Default.Vec0Path, target);
             var indexer = new VectorIndexer(store, catalog.For(target.Id).Passages);
             VectorFillReport report;
             if (Console.IsErrorRedirected)

@@ -13,7 +13,8 @@ namespace ContextCompiler.Storage.Corpora;
 /// </summary>
 public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, TimeProvider? clock = null, Retrieve.IndexSnapshotCache? snapshots = null)
 {
-    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    // The index's own clock unless another is given, so that corpora and the artifacts in them are stamped alike.
+    private readonly TimeProvider _clock = clock ?? store.Clock;
 
     /// <summary>The limits on what tenants store.</summary>
     public CorpusLimits Limits => limits;
@@ -159,9 +160,10 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
 
     /// <summary>
     /// Makes sure the operator's corpus <paramref name="key"/> is registered (shared, as operator corpora were before they
-    /// were a resource). Called by ingestion inside its transaction; a tenant's key (with a '/') must exist already.
+    /// were a resource). Called by ingestion inside its transaction, with the time it stamps a new corpus with; a tenant's
+    /// key (with a '/') must exist already.
     /// </summary>
-    internal static void EnsureOperatorCorpus(SqliteConnection connection, SqliteTransaction transaction, string key)
+    internal static void EnsureOperatorCorpus(SqliteConnection connection, SqliteTransaction transaction, string key, DateTimeOffset now)
     {
         if (key.Contains('/'))
         {
@@ -174,7 +176,7 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
         }
 
         Execute(connection, transaction, "INSERT OR IGNORE INTO corpora (key, name, tenant, shared, created_at) VALUES ($key, $key, NULL, 1, $now)",
-            ("$key", key), ("$now", Timestamps.Format(DateTimeOffset.UtcNow)));
+            ("$key", key), ("$now", Timestamps.Format(now)));
     }
 
     /// <exception cref="ArgumentException">A name outside the rules.</exception>

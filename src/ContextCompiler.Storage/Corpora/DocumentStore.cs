@@ -71,7 +71,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
             using var transaction = lease.Connection.BeginTransaction(deferred: false);
             var current = Existing(lease.Connection, transaction, key, path);
             CheckQuota(lease.Connection, transaction, tenant, bytes, current);
-            using (var writer = new SpanIndexWriter(lease.Connection, transaction))
+            using (var writer = new SpanIndexWriter(lease.Connection, transaction, store.Clock))
             {
                 writer.Write(artifact, current);
             }
@@ -122,7 +122,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
             using var lease = store.Rent();
             using var transaction = lease.Connection.BeginTransaction(deferred: false);
             var current = Existing(lease.Connection, transaction, key, path) ?? throw new DocumentNotFoundException(corpus, path);
-            using (var writer = new SpanIndexWriter(lease.Connection, transaction))
+            using (var writer = new SpanIndexWriter(lease.Connection, transaction, store.Clock))
             {
                 writer.Delete(current.Id);
             }

@@ -30,9 +30,6 @@ public sealed class EmbedderCatalog(OfflineAssets assets, string? cachePath = nu
     /// <summary>The ids of every model this catalog can load.</summary>
     public static IReadOnlyList<string> Known { get; } = [.. SentenceModel.All.Select(m => m.Id), GloveSifEmbedder.ModelId];
 
-    /// <summary>Where passage embeddings are cached; null when they are not.</summary>
-    public string? CachePath => cachePath;
-
     /// <summary>The identity (id and dimensions) of <paramref name="modelId"/> without loading it.</summary>
     /// <exception cref="ArgumentException">An unknown model id.</exception>
     public EmbeddingModel Describe(string modelId)
@@ -49,12 +46,12 @@ public sealed class EmbedderCatalog(OfflineAssets assets, string? cachePath = nu
     /// <summary>
     /// Opens (creating if needed) the index at <paramref name="path"/>: with <paramref name="modelId"/> when given (an index
     /// built with another model is an <see cref="EmbeddingModelMismatchException"/>), else with the model it was built with,
-    /// else, for a new index, with <see cref="DefaultModel"/>.
+    /// else, for a new index, with <see cref="DefaultModel"/>. <paramref name="clock"/> stamps the rows written (default: the system clock).
     /// </summary>
-    public IndexStore Open(string path, string? modelId = null)
+    public IndexStore Open(string path, string? modelId = null, TimeProvider? clock = null)
     {
         var model = modelId is not null ? Describe(modelId) : IndexStore.StoredModel(path) ?? Describe(DefaultModel);
-        return IndexStore.Open(path, assets.Vec0Path, model);
+        return IndexStore.Open(path, assets.Vec0Path, model, clock);
     }
 
     /// <summary>The embedders of <paramref name="modelId"/>, loading the model on first use.</summary>

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using ContextCompiler.Core.Telemetry;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.AI;
 
@@ -16,6 +17,10 @@ public sealed class PersistentEmbeddingCache : DelegatingEmbeddingGenerator<stri
     private readonly string _model;
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
+
+    // Counted with Interlocked: concurrent calls (ingest, the background filler, compiles) update them outside _gate.
+    private long _hits;
+    private long _misses;
 
     /// <summary>Caches <paramref name="inner"/>'s embeddings for <paramref name="model"/> in the file <paramref name="path"/>.</summary>
     public PersistentEmbeddingCache(IEmbeddingGenerator<string, Embedding<float>> inner, string model, string path)
@@ -44,10 +49,10 @@ public sealed class PersistentEmbeddingCache : DelegatingEmbeddingGenerator<stri
     }
 
     /// <summary>Inputs answered from the file so far.</summary>
-    public long Hits { get; private set; }
+    public long Hits => Interlocked.Read(ref _hits);
 
     /// <summary>Inputs that went to the model so far.</summary>
-    public long Misses { get; private set; }
+    public long Misses => Interlocked.Read(ref _misses);
 
     /// <inheritdoc />
     public override async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
@@ -73,8 +78,10 @@ public sealed class PersistentEmbeddingCache : DelegatingEmbeddingGenerator<stri
         }
 
         var missing = Enumerable.Range(0, inputs.Count).Where(i => found[i] is null).ToList();
-        Hits += inputs.Count - missing.Count;
-        Misses += missing.Count;
+        Interlocked.Add(ref _hits, inputs.Count - missing.Count);
+        Interlocked.Add(ref _misses, missing.Count);
+        Instrumentation.CacheHits.Add(inputs.Count - missing.Count, new KeyValuePair<string, object?>(Tags.Cache, "passage"));
+        Instrumentation.CacheMisses.Add(missing.Count, new KeyValuePair<string, object?>(Tags.Cache, "passage"));
         if (missing.Count > 0)
         {
             var fresh = await base.GenerateAsync(missing.Select(i => inputs[i]).ToList(), options, cancellationToken);

@@ -86,7 +86,7 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
         var options = strategies.ToDictionary(s => s.Name, s => s.Options(settings.Set), StringComparer.Ordinal);
         var queries = EvalSampling.Spread(dataset.Queries, settings.Limit);
         var qrels = queries.ToDictionary(q => q.Id, q => q.Judgements, StringComparer.Ordinal);
-        var ingest = workspace.Ingest(dataset.Name, dataset.Documents, settings.Chunking, progress, cancellationToken);
+        var ingest = await workspace.IngestAsync(dataset.Name, dataset.Documents, settings.Chunking, progress, cancellationToken);
         var compiler = workspace.Compiler;
         var filter = new RetrievalFilter(Corpus: dataset.Name);
         var lines = dataset.Format == "squad"
@@ -190,7 +190,7 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
         IngestReport ingest;
         if (dataset.Documents.Count > 0)
         {
-            ingest = workspace.Ingest(dataset.Corpus, dataset.Documents, settings.Chunking, progress, cancellationToken);
+            ingest = await workspace.IngestAsync(dataset.Corpus, dataset.Documents, settings.Chunking, progress, cancellationToken);
         }
         else
         {
@@ -200,7 +200,7 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
                 throw new DirectoryNotFoundException($"The dialogs' corpus folder '{folder}' does not exist.");
             }
 
-            ingest = workspace.Ingestor.Ingest([folder], new IngestOptions { Chunking = settings.Chunking }, Forward(progress), cancellationToken);
+            ingest = await workspace.Ingestor.IngestAsync([folder], new IngestOptions { Chunking = settings.Chunking }, Forward(progress), cancellationToken);
         }
 
         int turns = dialogs.Sum(d => d.Turns.Count);
@@ -384,9 +384,9 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders)
                 .AddContextCompiler(new ContextCompilerOptions { DatabasePath = Path.Combine(_root, "eval.db"), EmbeddingModel = _model, Sessions = sessions })
                 .BuildServiceProvider();
 
-        public IngestReport Ingest(
+        public Task<IngestReport> IngestAsync(
             string corpus, IReadOnlyList<EvalDocument> documents, ChunkingOptions chunking, IProgress<EvalProgress>? progress, CancellationToken cancellationToken) =>
-            Ingestor.IngestDocuments(corpus, documents.Select(d => new SourceDocument(d.Path, d.Content, SourceKind.Text)), new IngestOptions { Chunking = chunking },
+            Ingestor.IngestDocumentsAsync(corpus, documents.Select(d => new SourceDocument(d.Path, d.Content, SourceKind.Text)), new IngestOptions { Chunking = chunking },
                 Forward(progress), cancellationToken);
 
         public void Dispose()

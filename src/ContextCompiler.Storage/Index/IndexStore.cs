@@ -6,19 +6,21 @@ namespace ContextCompiler.Storage.Index;
 /// <summary>
 /// A span index in one SQLite file: artifacts, spans, an FTS5 index and a sqlite-vec (vec0) vector table.
 /// Opening applies pending migrations and checks the embedding model; every connection it hands out
-/// has WAL, foreign keys and sqlite-vec enabled.
+/// has WAL, foreign keys and sqlite-vec enabled. Disposing closes the pooled connections.
 /// </summary>
-public sealed class IndexStore
+public sealed class IndexStore : IDisposable
 {
     private readonly string _connectionString;
     private readonly string _vec0Path;
     private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _idle = [];
+    private volatile bool _disposed;
 
-    private IndexStore(string path, string vec0Path, EmbeddingModel model)
+    private IndexStore(string path, string vec0Path, EmbeddingModel model, TimeProvider? clock)
     {
         Path = path;
         _vec0Path = vec0Path;
         Model = model;
+        Clock = clock ?? TimeProvider.System;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -35,9 +37,13 @@ public sealed class IndexStore
     /// <summary>The embedding model of this index.</summary>
     public EmbeddingModel Model { get; }
 
+    /// <summary>The clock that stamps the rows written to this index; the stores over it default to it, so one clock stamps them all.</summary>
+    public TimeProvider Clock { get; }
+
     /// <summary>Opens (creating if needed) the index at <paramref name="path"/> for <paramref name="model"/>.</summary>
+    /// <param name="clock">Stamps the rows written (default: the system clock).</param>
     /// <exception cref="EmbeddingModelMismatchException">The file was built with another model.</exception>
-    public static IndexStore Open(string path, string vec0Path, EmbeddingModel model)
+    public static IndexStore Open(string path, string vec0Path, EmbeddingModel model, TimeProvider? clock = null)
     {
         var full = System.IO.Path.GetFullPath(path);
         var folder = System.IO.Path.GetDirectoryName(full);
@@ -46,7 +52,7 @@ public sealed class IndexStore
             Directory.CreateDirectory(folder);
         }
 
-        var store = new IndexStore(full, vec0Path, model);
+        var store = new IndexStore(full, vec0Path, model, clock);
         using var connection = store.OpenConnection();
         store.Migrate(connection);
         store.EnsureModel(connection);
@@ -84,8 +90,37 @@ public sealed class IndexStore
     }
 
     /// <summary>Borrows a pooled connection for a short read; disposing the lease returns it.</summary>
-    public ConnectionLease Rent() =>
-        new(_idle.TryTake(out var connection) ? connection : OpenConnection(), _idle);
+    /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
+    public ConnectionLease Rent()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new(_idle.TryTake(out var connection) ? connection : OpenConnection(), this);
+    }
+
+    /// <summary>Closes every pooled connection; a connection still lent out is closed when its lease is disposed.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        Drain();
+    }
+
+    // Pooled again, unless the store was disposed meanwhile: then it is closed, and so is anything a racing Dispose missed.
+    private void Return(SqliteConnection connection)
+    {
+        _idle.Add(connection);
+        if (_disposed)
+        {
+            Drain();
+        }
+    }
+
+    private void Drain()
+    {
+        while (_idle.TryTake(out var connection))
+        {
+            connection.Dispose();
+        }
+    }
 
     /// <summary>The embedding model and the schema version and write generation, as recorded in manifests.</summary>
     public Core.Compile.IndexIdentity Identity()
@@ -128,13 +163,21 @@ public sealed class IndexStore
     }
 
     /// <summary>A borrowed connection; dispose it to give it back.</summary>
-    public sealed class ConnectionLease(SqliteConnection connection, System.Collections.Concurrent.ConcurrentBag<SqliteConnection> pool) : IDisposable
+    public sealed class ConnectionLease : IDisposable
     {
-        /// <summary>The borrowed connection.</summary>
-        public SqliteConnection Connection { get; } = connection;
+        private readonly IndexStore _owner;
 
-        /// <summary>Returns the connection to the pool.</summary>
-        public void Dispose() => pool.Add(Connection);
+        internal ConnectionLease(SqliteConnection connection, IndexStore owner)
+        {
+            Connection = connection;
+            _owner = owner;
+        }
+
+        /// <summary>The borrowed connection.</summary>
+        public SqliteConnection Connection { get; }
+
+        /// <summary>Returns the connection to the pool (or closes it, once the store is disposed).</summary>
+        public void Dispose() => _owner.Return(Connection);
     }
 
     internal static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
@@ -165,7 +208,7 @@ public sealed class IndexStore
             record.Transaction = transaction;
             record.CommandText = "INSERT INTO schema_version (version, applied_at) VALUES ($v, $t)";
             record.Parameters.AddWithValue("$v", version);
-            record.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            record.Parameters.AddWithValue("$t", Timestamps.Format(Clock.GetUtcNow()));
             record.ExecuteNonQuery();
             transaction.Commit();
         }
@@ -176,10 +219,10 @@ public sealed class IndexStore
     /// re-created at the new width) and the new model is recorded; spans and text stay. Fill the vectors afterwards
     /// with a <see cref="VectorIndexer"/> on the store opened for the new model.
     /// </summary>
-    public static IndexStore SwitchModel(string path, string vec0Path, EmbeddingModel model)
+    public static IndexStore SwitchModel(string path, string vec0Path, EmbeddingModel model, TimeProvider? clock = null)
     {
         var current = StoredModel(path) ?? throw new InvalidOperationException($"{path} holds no index to move to another model.");
-        var store = new IndexStore(System.IO.Path.GetFullPath(path), vec0Path, current);
+        using (var store = new IndexStore(System.IO.Path.GetFullPath(path), vec0Path, current, clock))
         using (var connection = store.OpenConnection())
         {
             using var transaction = connection.BeginTransaction();
@@ -189,7 +232,7 @@ public sealed class IndexStore
             transaction.Commit();
         }
 
-        return Open(path, vec0Path, model);
+        return Open(path, vec0Path, model, clock);
     }
 
     // The vec0 table's width depends on the model, so it is created with the model's record rather than in a migration.

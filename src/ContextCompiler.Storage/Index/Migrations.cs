@@ -127,5 +127,27 @@ internal static class Migrations
                 total_budget   INTEGER
             );
             """),
+        (7, RewriteTimestamps(
+            ("schema_version", "applied_at"), ("artifacts", "ingested_at"), ("corpora", "created_at"), ("sessions", "created_at"),
+            ("sessions", "updated_at"), ("messages", "created_at"), ("idempotency_keys", "created_at"), ("idempotency_keys", "expires_at"))),
     ];
+
+    // Stored times before migration 7 came in two other forms than Timestamps': .NET's round-trip "O" text with an offset
+    // (2026-12-03T13:13:09.1234567+00:00: artifacts, operator corpora, schema_version) and SQLite's strftime %f with
+    // milliseconds (2026-12-03T13:13:09.123Z: the corpora migration 5 registered). Both are rewritten to the one form;
+    // rows already in it match neither pattern and are left alone. strftime moves an offset time to UTC (date included);
+    // the fraction is kept as written, since offsets are whole minutes.
+    private static string RewriteTimestamps(params (string Table, string Column)[] columns)
+    {
+        const string Seconds = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]";
+        const string RoundTrip = Seconds + ".[0-9][0-9][0-9][0-9][0-9][0-9][0-9][+-][0-9][0-9]:[0-9][0-9]";
+        const string Milliseconds = Seconds + ".[0-9][0-9][0-9]Z";
+        return string.Concat(columns.Select(c => $"""
+            UPDATE {c.Table} SET {c.Column} = strftime('%Y-%m-%dT%H:%M:%S', {c.Column}) || substr({c.Column}, 20, 8) || 'Z'
+                WHERE {c.Column} GLOB '{RoundTrip}';
+            UPDATE {c.Table} SET {c.Column} = substr({c.Column}, 1, 23) || '0000Z'
+                WHERE {c.Column} GLOB '{Milliseconds}';
+
+            """));
+    }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using ContextCompiler.Core.Ingest;
 using Microsoft.Data.Sqlite;
 
@@ -23,12 +22,14 @@ public sealed class SpanIndexWriter : IDisposable
     private readonly SqliteCommand _insertSpan;
     private readonly SqliteCommand _insertFts;
     private readonly SqliteCommand _deleteArtifact;
+    private readonly TimeProvider _clock;
 
-    /// <summary>Prepares the statements on <paramref name="transaction"/>.</summary>
-    public SpanIndexWriter(SqliteConnection connection, SqliteTransaction transaction)
+    /// <summary>Prepares the statements on <paramref name="transaction"/>; <paramref name="clock"/> stamps each artifact's ingest time.</summary>
+    public SpanIndexWriter(SqliteConnection connection, SqliteTransaction transaction, TimeProvider clock)
     {
         _connection = connection;
         _transaction = transaction;
+        _clock = clock;
         _insertArtifact = Prepare(
             """
             INSERT INTO artifacts (corpus, path, kind, content_hash, chunking, content, bytes, ingested_at)
@@ -62,7 +63,7 @@ public sealed class SpanIndexWriter : IDisposable
         }
 
         Set(_insertArtifact, artifact.Corpus, artifact.Path, artifact.Kind.ToString().ToLowerInvariant(), artifact.ContentHash,
-            artifact.Chunking, artifact.Content, artifact.Bytes, DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            artifact.Chunking, artifact.Content, artifact.Bytes, Timestamps.Format(_clock.GetUtcNow()));
         long artifactId = (long)_insertArtifact.ExecuteScalar()!;
         var title = artifact.Path.Replace('/', ' ');
         for (int i = 0; i < artifact.Chunks.Count; i++)

@@ -36,13 +36,12 @@ public sealed class VectorIndexer(IndexStore store, IEmbeddingGenerator<string, 
         return Count(lease.Connection);
     }
 
-    /// <summary>Fills every missing vector on a worker thread.</summary>
-    public Task<VectorFillReport> FillAsync(IProgress<VectorProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Task.Run(() => Fill(progress, cancellationToken), cancellationToken);
-
     /// <summary>Fills every missing vector, reporting progress after each batch.</summary>
-    public VectorFillReport Fill(IProgress<VectorProgress>? progress = null, CancellationToken cancellationToken = default)
+    public async Task<VectorFillReport> FillAsync(IProgress<VectorProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        // An embedder may finish synchronously (the ONNX models compute on the calling thread): without this the whole
+        // fill would run on the caller's thread before it gets its task back.
+        await Task.Yield();
         var clock = Stopwatch.StartNew();
         int embedded = 0;
         using var connection = store.OpenConnection();
@@ -61,7 +60,7 @@ public sealed class VectorIndexer(IndexStore store, IEmbeddingGenerator<string, 
             after = pending[^1].Id;
             // The heading trail gives a section's spans the words of its title, which the body often omits.
             var inputs = pending.Select(p => p.Heading.Length == 0 ? p.Text : p.Heading + "\n" + p.Text).ToList();
-            var vectors = embedder.GenerateAsync(inputs, cancellationToken: cancellationToken).GetAwaiter().GetResult();
+            var vectors = await embedder.GenerateAsync(inputs, cancellationToken: cancellationToken);
             if (vectors.Count != pending.Count || vectors.Any(v => v.Vector.Length != store.Model.Dimensions))
             {
                 throw new InvalidOperationException(

@@ -19,16 +19,12 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
     /// <summary>Ingests every root folder (or single file) in <paramref name="roots"/> on a worker thread.</summary>
     public Task<IngestReport> IngestAsync(
         IReadOnlyList<string> roots, IngestOptions options, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Task.Run(() => Ingest(roots, options, progress, cancellationToken), cancellationToken);
-
-    /// <summary>Ingests every root folder (or single file) in <paramref name="roots"/>.</summary>
-    public IngestReport Ingest(
-        IReadOnlyList<string> roots, IngestOptions options, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        options.Chunking.Validate();
-        var files = SourceFinder.Find(roots, options.Corpus);
-        return Run(files, (file, isUnchanged) => SourceLoader.Load(file, options.MaxFileBytes, isUnchanged), options, progress, cancellationToken);
-    }
+        Task.Run(() =>
+        {
+            options.Chunking.Validate();
+            var files = SourceFinder.Find(roots, options.Corpus);
+            return RunAsync(files, (file, isUnchanged) => SourceLoader.Load(file, options.MaxFileBytes, isUnchanged), options, progress, cancellationToken);
+        }, cancellationToken);
 
     /// <summary>
     /// Ingests documents given as text (for example a benchmark's corpus records) into <paramref name="corpus"/>, each one
@@ -36,7 +32,7 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
     /// and the file size limit do not apply; <see cref="IngestOptions.Prune"/> removes the corpus's other artifacts.
     /// </summary>
     /// <exception cref="ArgumentException">A blank corpus name or path, or two documents with the same path.</exception>
-    public IngestReport IngestDocuments(
+    public Task<IngestReport> IngestDocumentsAsync(
         string corpus, IEnumerable<SourceDocument> documents, IngestOptions options, IProgress<IngestProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
@@ -61,7 +57,7 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
         }
 
         var files = byPath.Keys.Order(StringComparer.Ordinal).Select(path => new SourceFile(corpus, $"{corpus}/{path}", path)).ToList();
-        return Run(files, (file, isUnchanged) =>
+        return RunAsync(files, (file, isUnchanged) =>
         {
             var document = byPath[file.RelativePath];
             return SourceLoader.FromText(file, document.Kind, document.Content, isUnchanged);
@@ -69,7 +65,7 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
     }
 
     /// <summary>Load → chunk → embed → write, batch by batch, for files found on disk or documents given as text.</summary>
-    private IngestReport Run(
+    private async Task<IngestReport> RunAsync(
         List<SourceFile> files, Func<SourceFile, Func<string, bool>, LoadedSource> load, IngestOptions options, IProgress<IngestProgress>? progress,
         CancellationToken cancellationToken)
     {
@@ -118,7 +114,7 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
         progress?.Report(new IngestProgress(files.Count, files.Count, string.Empty));
         if (embedder is not null)
         {
-            new VectorIndexer(store, embedder).Fill(progress is null ? null : new Progress<VectorProgress>(v =>
+            await new VectorIndexer(store, embedder).FillAsync(progress is null ? null : new Progress<VectorProgress>(v =>
                 progress.Report(new IngestProgress(files.Count, files.Count, string.Empty) { Vectors = v })), cancellationToken);
         }
 
@@ -152,12 +148,13 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
 
         using var connection = store.OpenConnection();
         using var transaction = connection.BeginTransaction();
+        var now = store.Clock.GetUtcNow();
         foreach (var corpus in prepared.Select(p => p.Artifact.Corpus).Distinct(StringComparer.Ordinal))
         {
-            Corpora.CorpusStore.EnsureOperatorCorpus(connection, transaction, corpus);
+            Corpora.CorpusStore.EnsureOperatorCorpus(connection, transaction, corpus, now);
         }
 
-        using (var writer = new SpanIndexWriter(connection, transaction))
+        using (var writer = new SpanIndexWriter(connection, transaction, store.Clock))
         {
             foreach (var (artifact, previous) in prepared)
             {
@@ -183,7 +180,7 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
 
         using var connection = store.OpenConnection();
         using var transaction = connection.BeginTransaction();
-        using (var writer = new SpanIndexWriter(connection, transaction))
+        using (var writer = new SpanIndexWriter(connection, transaction, store.Clock))
         {
             foreach (var id in gone)
             {

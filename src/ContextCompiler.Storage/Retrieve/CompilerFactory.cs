@@ -13,8 +13,7 @@ public static class CompilerFactory
     /// model), reading the in-memory copy from <paramref name="snapshots"/> (which writers can refresh), or a copy of its own.
     /// </summary>
     public static WorkingSetCompiler Create(
-        IndexStore store, IEmbeddingGenerator<string, Embedding<float>> queryEmbedder, OfflineAssets assets, string tokenizer = "o200k_base",
-        IndexSnapshotCache? snapshots = null)
+        IndexStore store, IEmbeddingGenerator<string, Embedding<float>> queryEmbedder, OfflineAssets assets, IndexSnapshotCache? snapshots = null)
     {
         snapshots ??= new IndexSnapshotCache(store);
         return new WorkingSetCompiler(
@@ -22,7 +21,7 @@ public static class CompilerFactory
             new InMemoryVectorIndex(snapshots),
             new SqliteSpanCatalog(store),
             queryEmbedder,
-            assets.Tokenizer(tokenizer),
+            assets.Tokenizer(),
             () =>
             {
                 var snapshot = snapshots.Current();

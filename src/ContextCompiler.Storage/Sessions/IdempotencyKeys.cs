@@ -1,4 +1,3 @@
-using System.Globalization;
 using ContextCompiler.Core.Errors;
 using ContextCompiler.Storage.Index;
 using Microsoft.Data.Sqlite;
@@ -33,7 +32,7 @@ public sealed class IdempotencyKeyTakenException(string key) : ConflictError($"T
 /// <summary>The SQL of the <c>idempotency_keys</c> table.</summary>
 public sealed class IdempotencyKeys(IndexStore store, TimeProvider? clock = null)
 {
-    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly TimeProvider _clock = clock ?? store.Clock;
 
     /// <summary>The unexpired record of <paramref name="key"/> for <paramref name="tenant"/>, or null.</summary>
     public IdempotencyRecord? Find(string tenant, string key)
@@ -98,12 +97,4 @@ public sealed class IdempotencyKeys(IndexStore store, TimeProvider? clock = null
         delete.Parameters.AddWithValue("$now", Timestamps.Format(_clock.GetUtcNow()));
         return delete.ExecuteNonQuery();
     }
-}
-
-/// <summary>Fixed-width UTC round-trip text, so that comparing the strings in SQL orders them by time.</summary>
-internal static class Timestamps
-{
-    public static string Format(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-
-    public static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 }

@@ -26,7 +26,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
     private const string SessionColumns = "id, tenant, user_id, status, metadata, budgets, created_at, updated_at, message_count";
     private const string MessageColumns = "id, role, content, sequence, created_at, metadata, citation_check";
 
-    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly TimeProvider _clock = clock ?? store.Clock;
 
     // SQLite allows one writer at a time; queueing this process's writers here is far cheaper than letting them meet
     // SQLITE_BUSY and back off with sleeps, which showed up as hundreds of milliseconds of tail latency under concurrent turns.
@@ -170,12 +170,18 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         return messages;
     }
 
-    /// <summary>The working set stored with each user message of the session, by message id, exactly as stored.</summary>
-    public IReadOnlyDictionary<string, RawJson> WorkingSets(string sessionId)
+    /// <summary>
+    /// The working set stored with each user message of the tenant's session, by message id, exactly as stored; empty
+    /// when the tenant has no such session.
+    /// </summary>
+    public IReadOnlyDictionary<string, RawJson> WorkingSets(string tenant, string sessionId)
     {
         using var lease = store.Rent();
-        using var select = Sql.Command(lease.Connection, null,
-            "SELECT w.message_id, w.json FROM working_sets w JOIN messages m ON m.id = w.message_id WHERE m.session_id = $id", ("$id", sessionId));
+        using var select = Sql.Command(lease.Connection, null, """
+            SELECT w.message_id, w.json FROM working_sets w
+            JOIN messages m ON m.id = w.message_id JOIN sessions s ON s.id = m.session_id
+            WHERE s.tenant = $tenant AND s.id = $id
+            """, ("$tenant", tenant), ("$id", sessionId));
         var workingSets = new Dictionary<string, RawJson>(StringComparer.Ordinal);
         using var reader = select.ExecuteReader();
         while (reader.Read())
@@ -187,37 +193,47 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
     }
 
     /// <summary>
-    /// For each of <paramref name="sessionIds"/>: its user turns and the tokens of its stored working sets summed
-    /// (each working set's <c>tokenCount</c>). Sessions with no turns are absent.
+    /// For each of the tenant's sessions among <paramref name="sessionIds"/>: its user turns and the tokens of its stored
+    /// working sets summed (each working set's <c>tokenCount</c>). Sessions with no turns, and other tenants' sessions, are absent.
     /// </summary>
-    public IReadOnlyDictionary<string, (int Turns, long Tokens)> TurnTotals(IEnumerable<string> sessionIds)
+    public IReadOnlyDictionary<string, (int Turns, long Tokens)> TurnTotals(string tenant, IEnumerable<string> sessionIds)
     {
         var totals = new Dictionary<string, (int Turns, long Tokens)>(StringComparer.Ordinal);
-        using var lease = store.Rent();
-        foreach (var id in sessionIds.Distinct(StringComparer.Ordinal))
+        var ids = sessionIds.Distinct(StringComparer.Ordinal).ToList();
+        if (ids.Count == 0)
         {
-            using var select = Sql.Command(lease.Connection, null, """
-                SELECT COUNT(*), COALESCE(SUM(json_extract(w.json, '$.tokenCount')), 0)
-                FROM messages m LEFT JOIN working_sets w ON w.message_id = m.id
-                WHERE m.session_id = $id AND m.role = 'user'
-                """, ("$id", id));
-            using var reader = select.ExecuteReader();
-            if (reader.Read() && reader.GetInt32(0) > 0)
-            {
-                totals[id] = (reader.GetInt32(0), reader.GetInt64(1));
-            }
+            return totals;
+        }
+
+        using var lease = store.Rent();
+        // One query for the whole list (a page of sessions), the ids passed as one JSON array.
+        using var select = Sql.Command(lease.Connection, null, """
+            SELECT m.session_id, COUNT(*), COALESCE(SUM(json_extract(w.json, '$.tokenCount')), 0)
+            FROM sessions s JOIN messages m ON m.session_id = s.id LEFT JOIN working_sets w ON w.message_id = m.id
+            WHERE s.tenant = $tenant AND s.id IN (SELECT value FROM json_each($ids)) AND m.role = 'user'
+            GROUP BY m.session_id
+            """, ("$tenant", tenant), ("$ids", JsonSerializer.Serialize(ids)));
+        using var reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            totals[reader.GetString(0)] = (reader.GetInt32(1), reader.GetInt64(2));
         }
 
         return totals;
     }
 
-    /// <summary>The history and total budgets recorded with each user turn of the session, by message id (turns from before they were recorded are absent).</summary>
-    public IReadOnlyDictionary<string, TurnBudgetRecord> TurnBudgets(string sessionId)
+    /// <summary>
+    /// The history and total budgets recorded with each user turn of the tenant's session, by message id (turns from before
+    /// they were recorded are absent; so is everything when the tenant has no such session).
+    /// </summary>
+    public IReadOnlyDictionary<string, TurnBudgetRecord> TurnBudgets(string tenant, string sessionId)
     {
         using var lease = store.Rent();
-        using var select = Sql.Command(lease.Connection, null,
-            "SELECT b.message_id, b.history_budget, b.history_tokens, b.total_budget FROM turn_budgets b JOIN messages m ON m.id = b.message_id WHERE m.session_id = $id",
-            ("$id", sessionId));
+        using var select = Sql.Command(lease.Connection, null, """
+            SELECT b.message_id, b.history_budget, b.history_tokens, b.total_budget FROM turn_budgets b
+            JOIN messages m ON m.id = b.message_id JOIN sessions s ON s.id = m.session_id
+            WHERE s.tenant = $tenant AND s.id = $id
+            """, ("$tenant", tenant), ("$id", sessionId));
         var budgets = new Dictionary<string, TurnBudgetRecord>(StringComparer.Ordinal);
         using var reader = select.ExecuteReader();
         while (reader.Read())
@@ -237,14 +253,14 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         insert.ExecuteNonQuery();
     }
 
-    /// <summary>The working set of the session's latest user turn, or null before its first turn.</summary>
-    public RawJson? LatestWorkingSet(string sessionId)
+    /// <summary>The working set of the latest user turn of the tenant's session, or null before its first turn (or when the tenant has no such session).</summary>
+    public RawJson? LatestWorkingSet(string tenant, string sessionId)
     {
         using var lease = store.Rent();
         using var select = Sql.Command(lease.Connection, null, """
-            SELECT w.json FROM messages m JOIN working_sets w ON w.message_id = m.id
-            WHERE m.session_id = $id AND m.role = 'user' ORDER BY m.sequence DESC LIMIT 1
-            """, ("$id", sessionId));
+            SELECT w.json FROM sessions s JOIN messages m ON m.session_id = s.id JOIN working_sets w ON w.message_id = m.id
+            WHERE s.tenant = $tenant AND s.id = $id AND m.role = 'user' ORDER BY m.sequence DESC LIMIT 1
+            """, ("$tenant", tenant), ("$id", sessionId));
         return select.ExecuteScalar() is string json ? new RawJson(json) : null;
     }
 

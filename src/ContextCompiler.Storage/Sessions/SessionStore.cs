@@ -79,7 +79,7 @@ public sealed class SessionStore(
 
         string text = MessageContent.Validate(content, Options);
         using var _ = await locks.EnterAsync(tenant, id, cancellationToken);
-        var check = parsed == MessageRoles.Assistant ? CheckAgainstLatestTurn(id, text) : null;
+        var check = parsed == MessageRoles.Assistant ? CheckAgainstLatestTurn(tenant, id, text) : null;
         return repository.Append(tenant, id, new MessageDraft(parsed, text, metadata, CitationCheck: check),
             idempotency is null ? null : (c, t, message) => idempotencyKeys.Save(c, t, tenant, idempotency, message));
     }
@@ -94,7 +94,7 @@ public sealed class SessionStore(
     {
         string text = MessageContent.Validate(reply, Options);
         _ = repository.Get(tenant, id);
-        return CheckAgainstLatestTurn(id, text);
+        return CheckAgainstLatestTurn(tenant, id, text);
     }
 
     /// <summary>The session's messages in order.</summary>
@@ -114,16 +114,16 @@ public sealed class SessionStore(
     {
         var session = repository.Get(tenant, id);
         var messages = repository.Messages(tenant, id);
-        return new SessionReplay(session, ReplayBuilder.Build(messages, repository.WorkingSets(id)));
+        return new SessionReplay(session, ReplayBuilder.Build(messages, repository.WorkingSets(tenant, id)));
     }
 
     /// <summary>Deletes sessions of every tenant not updated for <see cref="SessionStoreOptions.RetentionDays"/> days; returns how many.</summary>
     public int PurgeIdle() => Options.RetentionDays is { } days ? repository.DeleteUpdatedBefore(repository.Now().AddDays(-days)) : 0;
 
     // The reply answers the latest turn: its markers are checked against that turn's stored working set.
-    private CitationCheck? CheckAgainstLatestTurn(string id, string reply)
+    private CitationCheck? CheckAgainstLatestTurn(string tenant, string id, string reply)
     {
-        if (repository.LatestWorkingSet(id) is not { } json)
+        if (repository.LatestWorkingSet(tenant, id) is not { } json)
         {
             return null;
         }

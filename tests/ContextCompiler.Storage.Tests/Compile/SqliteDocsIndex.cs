@@ -5,15 +5,19 @@ using ContextCompiler.Storage.Retrieve;
 namespace ContextCompiler.Storage.Tests.Compile;
 
 /// <summary>The real default corpus, ingested once into a temporary index shared by a test class.</summary>
-public sealed class SqliteDocsIndex : IDisposable
+public sealed class SqliteDocsIndex : IAsyncLifetime, IDisposable
 {
     public SqliteDocsIndex()
     {
         Index = new TempIndex();
         CorpusFolder = Path.Combine(RepositoryRoot(), "corpora", "sqlite-docs");
-        Index.Ingestor.Ingest([CorpusFolder], new IngestOptions());
         Compiler = CompilerFactory.Create(Index.Store, TempIndex.Assets.Embedder, TempIndex.Assets);
     }
+
+    // xUnit awaits this before the first test of the class: a constructor cannot await the ingest.
+    public async Task InitializeAsync() => await Index.Ingestor.IngestAsync([CorpusFolder], new IngestOptions());
+
+    public Task DisposeAsync() => Task.CompletedTask;
 
     public TempIndex Index { get; }
 

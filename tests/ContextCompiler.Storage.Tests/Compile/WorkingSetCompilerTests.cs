@@ -86,8 +86,8 @@ public sealed class WorkingSetCompilerTests(SqliteDocsIndex docs) : IClassFixtur
         // A second index whose row ids are all shifted by another corpus ingested first.
         using var other = new TempIndex();
         other.Write("zzz.md", "# Unrelated\n\nNothing about journals here.\n");
-        other.Ingestor.Ingest([other.Sources], new IngestOptions { Corpus = "aaa-other" });
-        other.Ingestor.Ingest([docs.CorpusFolder], new IngestOptions());
+        await other.Ingestor.IngestAsync([other.Sources], new IngestOptions { Corpus = "aaa-other" });
+        await other.Ingestor.IngestAsync([docs.CorpusFolder], new IngestOptions());
         var again = await CompilerFactory.Create(other.Store, TempIndex.Assets.Embedder, TempIndex.Assets)
             .CompileAsync(new CompileRequest(Questions[0], 1000, new RetrievalFilter(Corpus: "sqlite-docs")));
 

@@ -63,7 +63,7 @@ public sealed class DocumentStoreTests : IDisposable
         var before = snapshots.Current();
         Assert.Equal(0, before.VectorCount);
 
-        new ContextCompiler.Storage.Index.VectorIndexer(store, TempIndex.Assets.Embedder).Fill();
+        await new ContextCompiler.Storage.Index.VectorIndexer(store, TempIndex.Assets.Embedder).FillAsync();
         var after = snapshots.Current();
 
         Assert.Equal(after.Keys.Length, after.VectorCount);

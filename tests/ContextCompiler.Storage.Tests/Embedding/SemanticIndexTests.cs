@@ -48,6 +48,7 @@ public sealed class SemanticIndexTests : IDisposable
     {
         var (store, catalog) = NewIndex("text-first.db", "cache-a.db");
         using var _ = catalog;
+        using var __ = store;
         await new CorpusIngestor(store, TempIndex.Assets.Tokenizer()).IngestAsync([Sources], new IngestOptions { Corpus = "sqlite-docs" });
         var embedder = catalog.For(store.Model.Id);
         var compiler = CompilerFactory.Create(store, embedder.Queries, TempIndex.Assets);
@@ -70,6 +71,7 @@ public sealed class SemanticIndexTests : IDisposable
     {
         var (store, catalog) = NewIndex("paraphrase.db", "cache-b.db");
         using var _ = catalog;
+        using var __ = store;
         var embedder = catalog.For(store.Model.Id);
         await new CorpusIngestor(store, TempIndex.Assets.Tokenizer(), embedder.Passages).IngestAsync([Sources], new IngestOptions { Corpus = "sqlite-docs" });
         var compiler = CompilerFactory.Create(store, embedder.Queries, TempIndex.Assets);
@@ -87,7 +89,7 @@ public sealed class SemanticIndexTests : IDisposable
         for (int run = 0; run < 2; run++)
         {
             using var cache = new PersistentEmbeddingCache(counting, SentenceModel.MiniLm.Id, cachePath);
-            var store = IndexStore.Open(Path.Combine(_root, $"run{run}.db"), TempIndex.Assets.Vec0Path, new EmbeddingModel(SentenceModel.MiniLm.Id, 384));
+            using var store = IndexStore.Open(Path.Combine(_root, $"run{run}.db"), TempIndex.Assets.Vec0Path, new EmbeddingModel(SentenceModel.MiniLm.Id, 384));
             await new CorpusIngestor(store, TempIndex.Assets.Tokenizer(), cache).IngestAsync([Sources], new IngestOptions());
             Assert.True(new VectorIndexer(store, cache).Status().Complete);
             if (run == 0)
@@ -113,12 +115,13 @@ public sealed class SemanticIndexTests : IDisposable
         var mismatch = Assert.Throws<EmbeddingModelMismatchException>(() => TempIndex.Embedders.Open(_glove.DatabasePath, SentenceModel.MiniLm.Id));
         Assert.Contains("reembed", mismatch.Message);
 
-        var moved = IndexStore.SwitchModel(_glove.DatabasePath, TempIndex.Assets.Vec0Path, new EmbeddingModel(SentenceModel.MiniLm.Id, 384));
+        using var moved = IndexStore.SwitchModel(_glove.DatabasePath, TempIndex.Assets.Vec0Path, new EmbeddingModel(SentenceModel.MiniLm.Id, 384));
         Assert.Equal(0, new VectorIndexer(moved, TempIndex.Embedders.For(SentenceModel.MiniLm.Id).Passages).Status().Done);
         await new VectorIndexer(moved, TempIndex.Embedders.For(SentenceModel.MiniLm.Id).Passages).FillAsync();
         Assert.Equal(SentenceModel.MiniLm.Id, IndexStore.StoredModel(_glove.DatabasePath)!.Id);
         Assert.True(new VectorIndexer(moved, TempIndex.Embedders.For(SentenceModel.MiniLm.Id).Passages).Status().Complete);
-        Assert.Equal(SentenceModel.MiniLm.Id, TempIndex.Embedders.Open(_glove.DatabasePath).Model.Id);
+        using var reopened = TempIndex.Embedders.Open(_glove.DatabasePath);
+        Assert.Equal(SentenceModel.MiniLm.Id, reopened.Model.Id);
     }
 
     [Fact]

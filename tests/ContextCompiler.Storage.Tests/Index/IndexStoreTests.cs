@@ -21,7 +21,7 @@ public sealed class IndexStoreTests
         int version = index.Store.SchemaVersion();
         Assert.Equal(Migrations.All.Max(m => m.Version), version);
 
-        var reopened = IndexStore.Open(index.DatabasePath, TempIndex.Assets.Vec0Path, TempIndex.Model);
+        using var reopened = IndexStore.Open(index.DatabasePath, TempIndex.Assets.Vec0Path, TempIndex.Model);
         using var connection = reopened.OpenConnection();
         Assert.Equal((long)Migrations.All.Count, IndexStore.Scalar(connection, "SELECT COUNT(*) FROM schema_version"));
     }

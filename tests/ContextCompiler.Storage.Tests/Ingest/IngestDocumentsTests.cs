@@ -17,9 +17,9 @@ public sealed class IngestDocumentsTests : IDisposable
     ];
 
     [Fact]
-    public void Documents_given_as_text_become_artifacts_at_their_paths_with_normalised_content()
+    public async Task Documents_given_as_text_become_artifacts_at_their_paths_with_normalised_content()
     {
-        var report = _index.Ingestor.IngestDocuments("set", Documents(), new IngestOptions());
+        var report = await _index.Ingestor.IngestDocumentsAsync("set", Documents(), new IngestOptions());
 
         Assert.Equal((2, 2, 0), (report.Artifacts, report.Added, report.Unchanged));
         var spans = new IndexReader(_index.Store).ExportSpans().ToList();
@@ -29,29 +29,29 @@ public sealed class IngestDocumentsTests : IDisposable
     }
 
     [Fact]
-    public void Ingesting_the_same_documents_again_changes_nothing_and_a_changed_one_is_updated()
+    public async Task Ingesting_the_same_documents_again_changes_nothing_and_a_changed_one_is_updated()
     {
-        _index.Ingestor.IngestDocuments("set", Documents(), new IngestOptions());
+        await _index.Ingestor.IngestDocumentsAsync("set", Documents(), new IngestOptions());
 
-        var again = _index.Ingestor.IngestDocuments("set", Documents(), new IngestOptions());
-        var changed = _index.Ingestor.IngestDocuments("set", Documents("Different text."), new IngestOptions());
+        var again = await _index.Ingestor.IngestDocumentsAsync("set", Documents(), new IngestOptions());
+        var changed = await _index.Ingestor.IngestDocumentsAsync("set", Documents("Different text."), new IngestOptions());
 
         Assert.Equal((0, 2), (again.Added, again.Unchanged));
         Assert.Equal((1, 1), (changed.Updated, changed.Unchanged));
     }
 
     [Fact]
-    public void Two_documents_with_one_path_are_rejected()
+    public async Task Two_documents_with_one_path_are_rejected()
     {
-        var error = Assert.Throws<ArgumentException>(() =>
-            _index.Ingestor.IngestDocuments("set", [new("a", "x", SourceKind.Text), new("a", "y", SourceKind.Text)], new IngestOptions()));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() =>
+            _index.Ingestor.IngestDocumentsAsync("set", [new("a", "x", SourceKind.Text), new("a", "y", SourceKind.Text)], new IngestOptions()));
         Assert.Contains("'a'", error.Message);
     }
 
     [Fact]
-    public void A_blank_document_is_skipped_with_a_reason()
+    public async Task A_blank_document_is_skipped_with_a_reason()
     {
-        var report = _index.Ingestor.IngestDocuments("set", [new("empty", "  \n ", SourceKind.Text), new("full", "Text.", SourceKind.Text)], new IngestOptions());
+        var report = await _index.Ingestor.IngestDocumentsAsync("set", [new("empty", "  \n ", SourceKind.Text), new("full", "Text.", SourceKind.Text)], new IngestOptions());
 
         Assert.Equal(1, report.Artifacts);
         Assert.Equal("set/empty", Assert.Single(report.SkippedFiles).Path);

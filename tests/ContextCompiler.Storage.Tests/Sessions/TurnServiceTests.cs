@@ -92,6 +92,34 @@ public sealed class TurnServiceTests : IDisposable
         Assert.Throws<ArgumentException>(() => resolver.Resolve(new SessionBudgets(ContextBudget: 900, HistoryBudget: 200, TotalBudget: 1000), null));
     }
 
+    [Fact]
+    public async Task Another_tenants_session_id_reads_nothing_through_the_repository()
+    {
+        await Ingest();
+        using var engine = Engine(new SessionStoreOptions());
+        var sessions = engine.GetRequiredService<SessionStore>();
+        var turns = engine.GetRequiredService<TurnService>();
+        var repository = engine.GetRequiredService<SessionRepository>();
+        var session = sessions.Create("t", new NewSession());
+        var idle = sessions.Create("t", new NewSession());
+        await turns.TakeTurnAsync("t", session.Id, new TurnRequest("What is WAL?", new SessionBudgets(200, 100)));
+        await sessions.AddMessageAsync("t", session.Id, MessageRoles.Assistant, "Write-ahead logging [1].", null);
+        await turns.TakeTurnAsync("t", session.Id, new TurnRequest("Does it stay on?", new SessionBudgets(200, 100)));
+
+        Assert.Equal(2, repository.WorkingSets("t", session.Id).Count);
+        Assert.Equal(2, repository.TurnBudgets("t", session.Id).Count);
+        Assert.NotNull(repository.LatestWorkingSet("t", session.Id));
+        var totals = repository.TurnTotals("t", [session.Id, idle.Id, session.Id]);
+        Assert.Equal([session.Id], totals.Keys);
+        Assert.Equal(2, totals[session.Id].Turns);
+        Assert.True(totals[session.Id].Tokens > 0);
+
+        Assert.Empty(repository.WorkingSets("other", session.Id));
+        Assert.Empty(repository.TurnBudgets("other", session.Id));
+        Assert.Null(repository.LatestWorkingSet("other", session.Id));
+        Assert.Empty(repository.TurnTotals("other", [session.Id, idle.Id]));
+    }
+
     public void Dispose() => _index.Dispose();
 
     private ServiceProvider Engine(SessionStoreOptions sessions) =>
