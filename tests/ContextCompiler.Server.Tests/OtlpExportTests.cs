@@ -40,10 +40,10 @@ public sealed class OtlpExportTests
             var turn = await server.Client.PostAsJsonAsync($"/v1/sessions/{session}/turns", new { message = $"How do I checkpoint the WAL file, {secret}?" });
             Assert.True(turn.IsSuccessStatusCode, await turn.Content.ReadAsStringAsync());
 
-            string[] spans = ["turn", "compile", "retrieve.lexical", "retrieve.vector", "fuse", "select", "pack", "render", "turn.store"];
+            // The request's own span (named by its route) ends last, so it may come in a later batch than the turn's.
+            string[] spans = ["POST /v1/sessions/{id}/turns", "turn", "compile", "retrieve.lexical", "retrieve.vector", "fuse", "select", "pack", "render", "turn.store"];
             var traces = await collector.WaitForAsync("/v1/traces", text => spans.All(s => text.Contains(s, StringComparison.Ordinal)));
             Assert.Contains("contextcompiler.tenant", traces, StringComparison.Ordinal);
-            Assert.Contains("POST /v1/sessions/{id}/turns", traces, StringComparison.Ordinal);
             Assert.DoesNotContain(secret, traces, StringComparison.Ordinal);
 
             var metrics = await collector.WaitForAsync("/v1/metrics", text => text.Contains("contextcompiler.turn.duration", StringComparison.Ordinal));

@@ -54,6 +54,7 @@ public sealed class TelemetryTests : IDisposable
         var spans = await SpansOf(trace, s => s.Source.Name == "Microsoft.AspNetCore");
         var server = Assert.Single(spans, s => s.Kind == ActivityKind.Server);
         Assert.Equal(caller, server.ParentSpanId);
+        Assert.Equal("alpha", server.GetTagItem(Tags.Tenant));
         var turn = Assert.Single(spans, s => s.OperationName == "turn");
         Assert.Equal(server.SpanId, turn.ParentSpanId);
         Assert.Equal(Instrumentation.Name, turn.Source.Name);

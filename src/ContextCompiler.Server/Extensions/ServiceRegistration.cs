@@ -74,6 +74,7 @@ public static class ServiceRegistration
         });
         app.UseContentTypeCharsetCheck();
         app.UseAuthentication();
+        app.UseTenantTagging();
         // The web pages under /ui: their sign-in cookie, and a 401 with the sign-in form when there is neither key nor cookie.
         Ui.UiSetup.UseContextCompilerUiAuthentication(app);
         app.UseRateLimiter();

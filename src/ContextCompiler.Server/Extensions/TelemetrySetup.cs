@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ContextCompiler.Core.Telemetry;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
@@ -62,6 +63,20 @@ public static class TelemetrySetup
                 Instrumentation.Errors.Add(1, new KeyValuePair<string, object?>(Tags.Status, status), new KeyValuePair<string, object?>(Tags.Transport, "http"));
             }
         }
+    });
+
+    /// <summary>
+    /// Tags the request's span with the tenant its key maps to, so that every trace (a stateless compile, a document write,
+    /// a turn) can be found by tenant. Goes right after authentication; the key itself is never recorded.
+    /// </summary>
+    public static IApplicationBuilder UseTenantTagging(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        if (Activity.Current is { } request && context.User.FindFirst(ApiKeyAuthenticationHandler.TenantClaim)?.Value is { } tenant)
+        {
+            request.SetTag(Tags.Tenant, tenant);
+        }
+
+        await next(context);
     });
 
     private static bool IsPolled(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments("/openapi");
