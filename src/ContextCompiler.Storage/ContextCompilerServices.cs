@@ -65,8 +65,10 @@ public static class ContextCompilerServiceCollectionExtensions
         services.AddSingleton(sp => new VectorIndexer(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<IndexEmbedder>().Passages));
 
         services.AddSingleton(sp => Options(sp).Sessions);
-        services.AddSingleton(sp => new SessionRepository(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new IdempotencyKeys(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IIdempotencyKeyStore>(sp => sp.GetRequiredService<IdempotencyKeys>());
+        services.AddSingleton<ISessionRepository>(sp => new SessionRepository(
+            sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<IdempotencyKeys>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SessionLocks>();
         services.AddSingleton<BudgetResolver>();
         services.AddSingleton<RetrievalQueryBuilder>();

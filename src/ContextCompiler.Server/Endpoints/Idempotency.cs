@@ -21,7 +21,7 @@ internal sealed record IdempotencyRequest(string Key, string Fingerprint, TimeSp
 /// working set) and writes nothing, if the request is the same; a different request gets 422. Requests with one key
 /// queue behind each other in this process, and the key's primary key settles a race between processes.
 /// </summary>
-internal sealed class IdempotencyFilter(IdempotencyKeys keys, KeyedLocks locks, IOptions<ServerOptions> options) : IEndpointFilter
+internal sealed class IdempotencyFilter(IIdempotencyKeyStore keys, KeyedLocks locks, IOptions<ServerOptions> options) : IEndpointFilter
 {
     public const string Header = "Idempotency-Key";
     public const string ReplayedHeader = "Idempotent-Replayed";

@@ -13,7 +13,7 @@ namespace ContextCompiler.Server;
 /// <c>/health/ready</c> can say it is loaded.
 /// </summary>
 internal sealed class StartupTasks(
-    IndexStore store, SessionStore sessions, IdempotencyKeys idempotencyKeys, OfflineAssets assets, IndexSnapshotCache snapshots,
+    IndexStore store, SessionStore sessions, IIdempotencyKeyStore idempotencyKeys, OfflineAssets assets, IndexSnapshotCache snapshots,
     IOptions<ServerOptions> options, ILogger<StartupTasks> logger) : IHostedService
 {
     private volatile bool _completed;

@@ -29,12 +29,12 @@ public sealed record IdempotencyClaim<T>(string Key, string Fingerprint, TimeSpa
 /// </summary>
 public sealed class IdempotencyKeyTakenException(string key) : ConflictError($"The Idempotency-Key '{key}' was used by a concurrent request.");
 
-/// <summary>The SQL of the <c>idempotency_keys</c> table.</summary>
-public sealed class IdempotencyKeys(IndexStore store, TimeProvider? clock = null)
+/// <summary>The SQL of the <c>idempotency_keys</c> table: the SQLite <see cref="IIdempotencyKeyStore"/>, and the save that <see cref="SessionRepository"/> runs inside its writes.</summary>
+public sealed class IdempotencyKeys(IndexStore store, TimeProvider? clock = null) : IIdempotencyKeyStore
 {
     private readonly TimeProvider _clock = clock ?? store.Clock;
 
-    /// <summary>The unexpired record of <paramref name="key"/> for <paramref name="tenant"/>, or null.</summary>
+    /// <inheritdoc />
     public IdempotencyRecord? Find(string tenant, string key)
     {
         using var lease = store.Rent();
@@ -57,7 +57,7 @@ public sealed class IdempotencyKeys(IndexStore store, TimeProvider? clock = null
     /// An expired record of the same key is replaced; a live one means a concurrent request won.
     /// </summary>
     /// <exception cref="IdempotencyKeyTakenException">The key is already saved and unexpired.</exception>
-    public void Save<T>(SqliteConnection connection, SqliteTransaction transaction, string tenant, IdempotencyClaim<T> claim, T result)
+    internal void Save<T>(SqliteConnection connection, SqliteTransaction transaction, string tenant, IdempotencyClaim<T> claim, T result)
     {
         var now = _clock.GetUtcNow();
         var response = claim.Respond(result);
@@ -88,7 +88,7 @@ public sealed class IdempotencyKeys(IndexStore store, TimeProvider? clock = null
         }
     }
 
-    /// <summary>Deletes expired keys of every tenant; returns how many.</summary>
+    /// <inheritdoc />
     public int PurgeExpired()
     {
         using var lease = store.Rent();

@@ -6,7 +6,7 @@ namespace ContextCompiler.Storage.Sessions;
 /// One writer per session in this process, so that concurrent turns and replies to the same session queue instead of
 /// racing for the same sequence number. The UNIQUE (session_id, sequence) constraint still guards against other processes.
 /// </summary>
-public sealed class SessionLocks(SessionRepository repository)
+public sealed class SessionLocks(ISessionRepository repository)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
 

@@ -6,22 +6,19 @@ using Microsoft.Data.Sqlite;
 
 namespace ContextCompiler.Storage.Sessions;
 
-/// <summary>A further write that must commit, or roll back, with the row just written (such as an idempotency key).</summary>
-internal delegate void AlsoWrite<in T>(SqliteConnection connection, SqliteTransaction transaction, T written);
-
 /// <summary>A user turn's history budget, the history's exact tokens, and the total budget when one was given (else null: context plus history).</summary>
 public sealed record TurnBudgetRecord(int HistoryBudget, int HistoryTokens, int? TotalBudget);
 
 /// <summary>A message about to be stored; the repository gives it its id, sequence number and time.</summary>
 /// <param name="WorkingSet">A user message's serialized working set, stored with it.</param>
 /// <param name="CitationCheck">An assistant reply's check against the turn it answers.</param>
-internal sealed record MessageDraft(string Role, string Content, JsonElement? Metadata, RawJson? WorkingSet = null, CitationCheck? CitationCheck = null);
+public sealed record MessageDraft(string Role, string Content, JsonElement? Metadata, RawJson? WorkingSet = null, CitationCheck? CitationCheck = null);
 
 /// <summary>
-/// The SQL of sessions, messages and working sets, and the mapping of their rows. Every read and write is scoped to a
-/// tenant: another tenant's session is not found. Knows nothing of budgets, compiling or locks.
+/// The SQLite <see cref="ISessionRepository"/>: the SQL of sessions, messages and working sets, and the mapping of their
+/// rows. Knows nothing of budgets, compiling or locks.
 /// </summary>
-public sealed class SessionRepository(IndexStore store, TimeProvider? clock = null)
+public sealed class SessionRepository(IndexStore store, IdempotencyKeys idempotencyKeys, TimeProvider? clock = null) : ISessionRepository
 {
     private const string SessionColumns = "id, tenant, user_id, status, metadata, budgets, created_at, updated_at, message_count";
     private const string MessageColumns = "id, role, content, sequence, created_at, metadata, citation_check";
@@ -32,12 +29,11 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
     // SQLITE_BUSY and back off with sleeps, which showed up as hundreds of milliseconds of tail latency under concurrent turns.
     private readonly Lock _writeGate = new();
 
-    /// <summary>The current time as the repository stamps rows.</summary>
+    /// <inheritdoc />
     public DateTimeOffset Now() => _clock.GetUtcNow();
 
-    /// <summary>Inserts <paramref name="session"/> unless its user already has <paramref name="maxOpenPerUser"/> open sessions.</summary>
-    /// <exception cref="SessionCapacityException">The user is at the limit; nothing was written.</exception>
-    internal void Insert(Session session, JsonElement? metadata, int? maxOpenPerUser, AlsoWrite<Session>? alsoWrite)
+    /// <inheritdoc />
+    public void Insert(Session session, JsonElement? metadata, int? maxOpenPerUser, IdempotencyClaim<Session>? idempotency = null)
     {
         lock (_writeGate)
         {
@@ -60,24 +56,23 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
                 ("$budgets", session.DefaultBudgets is null ? null : JsonSerializer.Serialize(session.DefaultBudgets, SessionJson.Options)),
                 ("$now", Timestamps.Format(session.CreatedAt)));
             insert.ExecuteNonQuery();
-            alsoWrite?.Invoke(lease.Connection, transaction, session);
+            if (idempotency is not null)
+            {
+                idempotencyKeys.Save(lease.Connection, transaction, session.Tenant, idempotency, session);
+            }
+
             transaction.Commit();
         }
     }
 
-    /// <summary>The session, or null when <paramref name="tenant"/> has none with this id.</summary>
+    /// <inheritdoc />
     public Session? Find(string tenant, string id)
     {
         using var lease = store.Rent();
         return Find(lease.Connection, null, tenant, id);
     }
 
-    /// <summary>The session.</summary>
-    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
-    public Session Get(string tenant, string id) => Find(tenant, id) ?? throw new SessionNotFoundException(id);
-
-    /// <summary>A filtered, ordered page of the tenant's sessions and the number matching in all.</summary>
-    /// <exception cref="ArgumentException">An unknown order, direction or status, or a bad page.</exception>
+    /// <inheritdoc />
     public SessionPage List(string tenant, SessionQuery query)
     {
         // Only these fixed column names ever reach the SQL text; the caller's value merely selects one.
@@ -133,8 +128,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         return new SessionPage(items, total);
     }
 
-    /// <summary>Marks the session closed (a closed one is left as it is) and returns it.</summary>
-    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    /// <inheritdoc />
     public Session Close(string tenant, string id)
     {
         using var lease = store.Rent();
@@ -145,7 +139,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         return Find(lease.Connection, null, tenant, id) ?? throw new SessionNotFoundException(id);
     }
 
-    /// <summary>Deletes the session with its messages and working sets; false when the tenant has no such session.</summary>
+    /// <inheritdoc />
     public bool Delete(string tenant, string id)
     {
         using var lease = store.Rent();
@@ -153,8 +147,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         return delete.ExecuteNonQuery() > 0;
     }
 
-    /// <summary>The session's messages in order.</summary>
-    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    /// <inheritdoc />
     public IReadOnlyList<Message> Messages(string tenant, string id)
     {
         using var lease = store.Rent();
@@ -170,10 +163,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         return messages;
     }
 
-    /// <summary>
-    /// The working set stored with each user message of the tenant's session, by message id, exactly as stored; empty
-    /// when the tenant has no such session.
-    /// </summary>
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, RawJson> WorkingSets(string tenant, string sessionId)
     {
         using var lease = store.Rent();
@@ -192,10 +182,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         return workingSets;
     }
 
-    /// <summary>
-    /// For each of the tenant's sessions among <paramref name="sessionIds"/>: its user turns and the tokens of its stored
-    /// working sets summed (each working set's <c>tokenCount</c>). Sessions with no turns, and other tenants' sessions, are absent.
-    /// </summary>
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, (int Turns, long Tokens)> TurnTotals(string tenant, IEnumerable<string> sessionIds)
     {
         var totals = new Dictionary<string, (int Turns, long Tokens)>(StringComparer.Ordinal);
@@ -222,10 +209,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         return totals;
     }
 
-    /// <summary>
-    /// The history and total budgets recorded with each user turn of the tenant's session, by message id (turns from before
-    /// they were recorded are absent; so is everything when the tenant has no such session).
-    /// </summary>
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, TurnBudgetRecord> TurnBudgets(string tenant, string sessionId)
     {
         using var lease = store.Rent();
@@ -244,8 +228,8 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         return budgets;
     }
 
-    /// <summary>Records a user turn's history and total budgets, inside the transaction that appends it.</summary>
-    internal static void SaveTurnBudgets(SqliteConnection connection, SqliteTransaction transaction, string messageId, TurnBudgetRecord budgets)
+    // Records a user turn's history and total budgets, inside the transaction that appends it.
+    private static void SaveTurnBudgets(SqliteConnection connection, SqliteTransaction transaction, string messageId, TurnBudgetRecord budgets)
     {
         using var insert = Sql.Command(connection, transaction,
             "INSERT INTO turn_budgets (message_id, history_budget, history_tokens, total_budget) VALUES ($id, $budget, $tokens, $total)",
@@ -253,7 +237,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         insert.ExecuteNonQuery();
     }
 
-    /// <summary>The working set of the latest user turn of the tenant's session, or null before its first turn (or when the tenant has no such session).</summary>
+    /// <inheritdoc />
     public RawJson? LatestWorkingSet(string tenant, string sessionId)
     {
         using var lease = store.Rent();
@@ -264,13 +248,10 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         return select.ExecuteScalar() is string json ? new RawJson(json) : null;
     }
 
-    /// <summary>
-    /// Appends one message (with its working set, and whatever <paramref name="alsoWrite"/> adds) in one IMMEDIATE
-    /// transaction: the next sequence number is read under SQLite's write lock, so it is gapless and unique even across processes.
-    /// </summary>
-    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
-    /// <exception cref="SessionConflictException">The session is closed.</exception>
-    internal Message Append(string tenant, string id, MessageDraft draft, AlsoWrite<Message>? alsoWrite)
+    /// <inheritdoc />
+    /// <remarks>One IMMEDIATE transaction: the next sequence number is read under SQLite's write lock, so it is gapless and
+    /// unique even across processes.</remarks>
+    public Message Append(string tenant, string id, MessageDraft draft, TurnBudgetRecord? budgets = null, IdempotencyClaim<Message>? idempotency = null)
     {
         lock (_writeGate)
         {
@@ -285,7 +266,7 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
 
             using var next = Sql.Command(lease.Connection, transaction, "SELECT COALESCE(MAX(sequence), 0) + 1 FROM messages WHERE session_id = $id", ("$id", id));
             long sequence = Convert.ToInt64(next.ExecuteScalar(), CultureInfo.InvariantCulture);
-            var message = new Message(NewId(), draft.Role, draft.Content, sequence, now, Clone(draft.Metadata)) { CitationCheck = draft.CitationCheck };
+            var message = new Message(SessionIds.New(), draft.Role, draft.Content, sequence, now, Clone(draft.Metadata)) { CitationCheck = draft.CitationCheck };
             using var insert = Sql.Command(lease.Connection, transaction, """
                 INSERT INTO messages (id, session_id, sequence, role, content, metadata, created_at, citation_check)
                 VALUES ($mid, $id, $seq, $role, CAST($content AS TEXT), CAST($metadata AS TEXT), $now, $check)
@@ -303,13 +284,22 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
             using var touch = Sql.Command(lease.Connection, transaction,
                 "UPDATE sessions SET message_count = message_count + 1, updated_at = $now WHERE id = $id", ("$now", Timestamps.Format(now)), ("$id", id));
             touch.ExecuteNonQuery();
-            alsoWrite?.Invoke(lease.Connection, transaction, message);
+            if (budgets is not null)
+            {
+                SaveTurnBudgets(lease.Connection, transaction, message.Id, budgets);
+            }
+
+            if (idempotency is not null)
+            {
+                idempotencyKeys.Save(lease.Connection, transaction, tenant, idempotency, message);
+            }
+
             transaction.Commit();
             return message;
         }
     }
 
-    /// <summary>Deletes sessions of every tenant last updated before <paramref name="cutoff"/>; returns how many.</summary>
+    /// <inheritdoc />
     public int DeleteUpdatedBefore(DateTimeOffset cutoff)
     {
         using var lease = store.Rent();
@@ -317,12 +307,9 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
         return delete.ExecuteNonQuery();
     }
 
-    /// <summary>A new session or message id: 32 hex digits, ordered by creation time.</summary>
-    public static string NewId() => Guid.CreateVersion7().ToString("N");
-
     private static Session? Find(SqliteConnection connection, SqliteTransaction? transaction, string tenant, string id)
     {
-        if (!IsId(id))
+        if (!SessionIds.IsWellFormed(id))
         {
             // Ids are ours (32 hex digits); anything else cannot exist, and need not reach SQLite's text binding.
             return null;
@@ -365,5 +352,4 @@ public sealed class SessionRepository(IndexStore store, TimeProvider? clock = nu
 
     private static string? FormatOrNull(DateTimeOffset? time) => time is { } t ? Timestamps.Format(t) : null;
 
-    private static bool IsId(string id) => id.Length == 32 && id.AsSpan().IndexOfAnyExcept("0123456789abcdef") < 0;
 }

@@ -10,7 +10,7 @@ namespace ContextCompiler.Storage.Sessions;
 /// scoped to a tenant: another tenant's session is reported as not found.
 /// </summary>
 public sealed class SessionStore(
-    SessionRepository repository, SessionLocks locks, BudgetResolver budgets, IdempotencyKeys idempotencyKeys, ITokenizer tokenizer, SessionStoreOptions options)
+    ISessionRepository repository, SessionLocks locks, BudgetResolver budgets, ITokenizer tokenizer, SessionStoreOptions options)
 {
     /// <summary>The store's limits and defaults.</summary>
     public SessionStoreOptions Options { get; } = options;
@@ -30,9 +30,8 @@ public sealed class SessionStore(
         // Stored exactly as sent: trimming would hand back something the client did not store.
         string? userId = string.IsNullOrEmpty(request.UserId) ? null : request.UserId;
         var metadata = request.Metadata is { ValueKind: not JsonValueKind.Undefined } m ? m.Clone() : (JsonElement?)null;
-        var session = new Session(SessionRepository.NewId(), userId, SessionStatus.Open, metadata, request.DefaultBudgets, now, now, 0) { Tenant = tenant };
-        repository.Insert(session, request.Metadata, Options.MaxOpenSessionsPerUser,
-            idempotency is null ? null : (c, t, created) => idempotencyKeys.Save(c, t, tenant, idempotency, created));
+        var session = new Session(SessionIds.New(), userId, SessionStatus.Open, metadata, request.DefaultBudgets, now, now, 0) { Tenant = tenant };
+        repository.Insert(session, request.Metadata, Options.MaxOpenSessionsPerUser, idempotency);
         return session;
     }
 
@@ -80,8 +79,7 @@ public sealed class SessionStore(
         string text = MessageContent.Validate(content, Options);
         using var _ = await locks.EnterAsync(tenant, id, cancellationToken);
         var check = parsed == MessageRoles.Assistant ? CheckAgainstLatestTurn(tenant, id, text) : null;
-        return repository.Append(tenant, id, new MessageDraft(parsed, text, metadata, CitationCheck: check),
-            idempotency is null ? null : (c, t, message) => idempotencyKeys.Save(c, t, tenant, idempotency, message));
+        return repository.Append(tenant, id, new MessageDraft(parsed, text, metadata, CitationCheck: check), idempotency: idempotency);
     }
 
     /// <summary>

@@ -11,8 +11,8 @@ namespace ContextCompiler.Storage.Sessions;
 /// the client integrations and the evaluation runner all take turns through this one path.
 /// </summary>
 public sealed class TurnService(
-    SessionRepository repository, SessionLocks locks, BudgetResolver budgets, RetrievalQueryBuilder queries, WorkingSetCompiler compiler,
-    CorpusStore corpora, IdempotencyKeys idempotencyKeys, SessionStoreOptions options)
+    ISessionRepository repository, SessionLocks locks, BudgetResolver budgets, RetrievalQueryBuilder queries, WorkingSetCompiler compiler,
+    CorpusStore corpora, SessionStoreOptions options)
 {
     /// <summary>
     /// Builds the history within its budget, compiles the working set from the message and the recent conversation, then
@@ -53,14 +53,9 @@ public sealed class TurnService(
         // The turn's one write transaction: the message, its working set, its budgets and its idempotency key.
         using (Instrumentation.Source.StartActivity("turn.store"))
         {
-            stored = repository.Append(tenant, id, new MessageDraft(MessageRoles.User, text, null, json), (c, t, message) =>
-            {
-                SessionRepository.SaveTurnBudgets(c, t, message.Id, budgetRecord);
-                if (idempotency is not null)
-                {
-                    idempotencyKeys.Save(c, t, tenant, idempotency, Result(message));
-                }
-            });
+            // The key's response is the turn's reply, which needs the stored message's id and sequence.
+            var key = idempotency is null ? null : new IdempotencyClaim<Message>(idempotency.Key, idempotency.Fingerprint, idempotency.Lifetime, m => idempotency.Respond(Result(m)));
+            stored = repository.Append(tenant, id, new MessageDraft(MessageRoles.User, text, null, json), budgetRecord, key);
         }
 
         activity?.SetTag(Tags.Budget, resolved.Context);

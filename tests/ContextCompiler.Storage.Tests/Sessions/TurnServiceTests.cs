@@ -99,7 +99,7 @@ public sealed class TurnServiceTests : IDisposable
         using var engine = Engine(new SessionStoreOptions());
         var sessions = engine.GetRequiredService<SessionStore>();
         var turns = engine.GetRequiredService<TurnService>();
-        var repository = engine.GetRequiredService<SessionRepository>();
+        var repository = engine.GetRequiredService<ISessionRepository>();
         var session = sessions.Create("t", new NewSession());
         var idle = sessions.Create("t", new NewSession());
         await turns.TakeTurnAsync("t", session.Id, new TurnRequest("What is WAL?", new SessionBudgets(200, 100)));
