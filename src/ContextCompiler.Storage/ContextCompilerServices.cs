@@ -62,7 +62,8 @@ public static class ContextCompilerServiceCollectionExtensions
         services.AddSingleton<WorkingSetCompiler>(sp => CompilerFactory.Create(
             sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<IndexEmbedder>().Queries, sp.GetRequiredService<OfflineAssets>(),
             snapshots: sp.GetRequiredService<IndexSnapshotCache>()));
-        services.AddSingleton(sp => new VectorIndexer(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<IndexEmbedder>().Passages));
+        services.AddSingleton<ISpanIndex>(sp => sp.GetRequiredService<IndexStore>());
+        services.AddSingleton(sp => new VectorIndexer(sp.GetRequiredService<ISpanIndex>(), sp.GetRequiredService<IndexEmbedder>().Passages));
 
         services.AddSingleton(sp => Options(sp).Sessions);
         services.AddSingleton(sp => new IdempotencyKeys(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<TimeProvider>()));

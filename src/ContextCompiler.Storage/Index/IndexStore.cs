@@ -8,7 +8,7 @@ namespace ContextCompiler.Storage.Index;
 /// Opening applies pending migrations and checks the embedding model; every connection it hands out
 /// has WAL, foreign keys and sqlite-vec enabled. Disposing closes the pooled connections.
 /// </summary>
-public sealed class IndexStore : IDisposable
+public sealed partial class IndexStore : IDisposable
 {
     private readonly string _connectionString;
     private readonly string _vec0Path;

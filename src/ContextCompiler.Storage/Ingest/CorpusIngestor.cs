@@ -14,7 +14,7 @@ namespace ContextCompiler.Storage.Ingest;
 /// idempotent by content hash and chunking settings; each batch of files is one transaction, and a bad file is skipped
 /// with a reason without stopping the run.
 /// </summary>
-public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbeddingGenerator<string, Embedding<float>>? embedder = null)
+public sealed class CorpusIngestor(ISpanIndex index, ITokenizer tokenizer, IEmbeddingGenerator<string, Embedding<float>>? embedder = null)
 {
     /// <summary>Ingests every root folder (or single file) in <paramref name="roots"/> on a worker thread.</summary>
     public Task<IngestReport> IngestAsync(
@@ -73,8 +73,7 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
         using var activity = Instrumentation.Source.StartActivity("ingest");
         activity?.SetTag(Tags.Corpus, string.Join(",", files.Select(f => f.Corpus).Distinct()));
         var chunker = new Chunker(tokenizer, options.Chunking);
-        var reader = new IndexReader(store);
-        var stored = files.Select(f => f.Corpus).Distinct().ToDictionary(c => c, reader.Artifacts, StringComparer.Ordinal);
+        var stored = files.Select(f => f.Corpus).Distinct().ToDictionary(c => c, index.Artifacts, StringComparer.Ordinal);
         var tally = new Tally();
         var skipped = new List<SkippedFile>();
         int done = 0;
@@ -114,11 +113,11 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
         progress?.Report(new IngestProgress(files.Count, files.Count, string.Empty));
         if (embedder is not null)
         {
-            await new VectorIndexer(store, embedder).FillAsync(progress is null ? null : new Progress<VectorProgress>(v =>
+            await new VectorIndexer(index, embedder).FillAsync(progress is null ? null : new Progress<VectorProgress>(v =>
                 progress.Report(new IngestProgress(files.Count, files.Count, string.Empty) { Vectors = v })), cancellationToken);
         }
 
-        var (spans, tokens) = tally.Totals(reader);
+        var (spans, tokens) = tally.Totals(index);
         activity?.SetTag(Tags.Documents, tally.SeenCount);
         activity?.SetTag(Tags.Spans, spans);
         activity?.SetTag(Tags.Bytes, tally.BytesRead);
@@ -128,7 +127,7 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
 
     /// <summary>Load → chunk for a batch, in parallel but in file order.</summary>
     private IEnumerable<(LoadedSource Loaded, IReadOnlyList<Chunk>? Chunks)> Prepare(
-        SourceFile[] batch, Func<SourceFile, Func<string, bool>, LoadedSource> load, Dictionary<string, Dictionary<string, StoredArtifact>> stored,
+        SourceFile[] batch, Func<SourceFile, Func<string, bool>, LoadedSource> load, Dictionary<string, IReadOnlyDictionary<string, StoredArtifact>> stored,
         Chunker chunker, CancellationToken cancellationToken) =>
         batch
             .AsParallel().AsOrdered().WithCancellation(cancellationToken)
@@ -141,60 +140,13 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
 
     private void Write(List<(PreparedArtifact Artifact, StoredArtifact? Previous)> prepared, Tally tally)
     {
-        if (prepared.Count == 0)
-        {
-            return;
-        }
-
-        using var connection = store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        var now = store.Clock.GetUtcNow();
-        foreach (var corpus in prepared.Select(p => p.Artifact.Corpus).Distinct(StringComparer.Ordinal))
-        {
-            Corpora.CorpusStore.EnsureOperatorCorpus(connection, transaction, corpus, now);
-        }
-
-        using (var writer = new SpanIndexWriter(connection, transaction, store.Clock))
-        {
-            foreach (var (artifact, previous) in prepared)
-            {
-                writer.Write(artifact, previous);
-            }
-        }
-
-        BumpGeneration(connection, transaction);
-        transaction.Commit();
+        index.Write(prepared);
         tally.Added += prepared.Count(p => p.Previous is null);
         tally.Updated += prepared.Count(p => p.Previous is not null);
     }
 
-    private int Prune(Dictionary<string, Dictionary<string, StoredArtifact>> stored, Tally tally)
-    {
-        var gone = stored
-            .SelectMany(corpus => corpus.Value.Where(a => !tally.WasFound(corpus.Key, a.Key)).Select(a => a.Value.Id))
-            .ToList();
-        if (gone.Count == 0)
-        {
-            return 0;
-        }
-
-        using var connection = store.OpenConnection();
-        using var transaction = connection.BeginTransaction();
-        using (var writer = new SpanIndexWriter(connection, transaction, store.Clock))
-        {
-            foreach (var id in gone)
-            {
-                writer.Delete(id);
-            }
-        }
-
-        BumpGeneration(connection, transaction);
-        transaction.Commit();
-        return gone.Count;
-    }
-
-    private static void BumpGeneration(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction) =>
-        IndexStore.BumpGeneration(connection, transaction, spansChanged: true);
+    private int Prune(Dictionary<string, IReadOnlyDictionary<string, StoredArtifact>> stored, Tally tally) =>
+        index.Delete([.. stored.SelectMany(corpus => corpus.Value.Where(a => !tally.WasFound(corpus.Key, a.Key)).Select(a => a.Value.Id))]);
 
     private static string Display(SourceFile file) => $"{file.Corpus}/{file.RelativePath}";
 
@@ -225,12 +177,12 @@ public sealed class CorpusIngestor(IndexStore store, ITokenizer tokenizer, IEmbe
 
         public bool WasFound(string corpus, string path) => _found.Contains((corpus, path));
 
-        public (long Spans, long Tokens) Totals(IndexReader reader)
+        public (long Spans, long Tokens) Totals(ISpanIndex index)
         {
             long spans = 0, tokens = 0;
             foreach (var corpus in _seen.Select(s => s.Corpus).Distinct())
             {
-                foreach (var (path, totals) in reader.SpanTotals(corpus))
+                foreach (var (path, totals) in index.SpanTotals(corpus))
                 {
                     if (_seen.Contains((corpus, path)))
                     {
