@@ -79,6 +79,8 @@ public static class ContextCompilerServiceCollectionExtensions
         services.AddSingleton(sp => new CorpusStore(
             sp.GetRequiredService<IndexStore>(), Options(sp).Corpora, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IndexSnapshotCache>()));
         services.AddSingleton<DocumentStore>();
+        services.AddSingleton<ICorpusStore>(sp => sp.GetRequiredService<CorpusStore>());
+        services.AddSingleton<IDocumentStore>(sp => sp.GetRequiredService<DocumentStore>());
         return services;
     }
 

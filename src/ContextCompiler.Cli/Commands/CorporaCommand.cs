@@ -36,7 +36,7 @@ internal static class CorporaCommand
         {
             var output = result.InvocationConfiguration.Output;
             using var services = SessionsCommand.Open(result.GetValue(db)!);
-            var corpora = services.GetRequiredService<CorpusStore>();
+            var corpora = services.GetRequiredService<ICorpusStore>();
             if (result.GetValue(tenant) is { } who)
             {
                 var readable = corpora.List(who);
@@ -85,7 +85,7 @@ internal static class CorporaCommand
         {
             var output = result.InvocationConfiguration.Output;
             using var services = SessionsCommand.Open(result.GetValue(db)!);
-            var store = services.GetRequiredService<DocumentStore>();
+            var store = services.GetRequiredService<IDocumentStore>();
             string name = result.GetValue(corpus)!;
             string? who = result.GetValue(tenant);
             var items = new List<DocumentInfo>();
@@ -128,7 +128,7 @@ internal static class CorporaCommand
             using var services = SessionsCommand.Open(result.GetValue(db)!);
             string corpus = result.GetValue(key)!;
             bool shared = !result.GetValue(off);
-            services.GetRequiredService<CorpusStore>().SetShared(corpus, shared);
+            services.GetRequiredService<ICorpusStore>().SetShared(corpus, shared);
             result.InvocationConfiguration.Output.WriteLine(shared
                 ? $"corpus {corpus} is shared: every tenant can read it, only its owner can write it"
                 : $"corpus {corpus} is no longer shared");

@@ -54,7 +54,7 @@ internal static class IngestCommand
             using var services = CliShared.Services(result.GetValue(db)!, result.GetValue(model));
             if (result.GetValue(tenant) is { } owner)
             {
-                options = options with { Corpus = TenantCorpus(services.GetRequiredService<CorpusStore>(), owner, options.Corpus, roots) };
+                options = options with { Corpus = TenantCorpus(services.GetRequiredService<ICorpusStore>(), owner, options.Corpus, roots) };
             }
 
             var store = services.GetRequiredService<IndexStore>();
@@ -103,7 +103,7 @@ internal static class IngestCommand
     /// is <paramref name="corpus"/>, else the one folder's name (as for an operator corpus); a tenant corpus is one corpus,
     /// so several folders need --corpus.
     /// </summary>
-    private static string TenantCorpus(CorpusStore corpora, string tenant, string? corpus, string[] roots)
+    private static string TenantCorpus(ICorpusStore corpora, string tenant, string? corpus, string[] roots)
     {
         if (tenant.Length == 0 || tenant.Contains('/'))
         {

@@ -19,6 +19,6 @@ public static class CompileApi
     }
 
     // Validation failures throw ArgumentException; ProblemMapping turns them into 400 problem details.
-    private static async Task<Ok<WorkingSet>> Compile(CompileBody body, WorkingSetCompiler compiler, SessionStoreOptions limits, CorpusStore corpora, HttpContext context) =>
+    private static async Task<Ok<WorkingSet>> Compile(CompileBody body, WorkingSetCompiler compiler, SessionStoreOptions limits, ICorpusStore corpora, HttpContext context) =>
         TypedResults.Ok(await compiler.CompileAsync(CompileValidation.Request(body, limits.MaxBudget, corpora, context.User.Tenant()), context.RequestAborted));
 }

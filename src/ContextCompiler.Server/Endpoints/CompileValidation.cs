@@ -16,7 +16,7 @@ public static class CompileValidation
     /// </summary>
     /// <exception cref="ArgumentException">No budget, a budget outside 1..<paramref name="maxBudget"/>, or an invalid option.</exception>
     /// <exception cref="CorpusNotFoundException">A named corpus the tenant cannot read.</exception>
-    public static CompileRequest Request(CompileBody body, int maxBudget, CorpusStore corpora, string tenant)
+    public static CompileRequest Request(CompileBody body, int maxBudget, ICorpusStore corpora, string tenant)
     {
         int budget = body.Budget ?? throw new ArgumentException("budget is required.");
         if (budget < 1 || budget > maxBudget)

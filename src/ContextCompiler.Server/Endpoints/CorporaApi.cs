@@ -84,31 +84,31 @@ public static class CorporaApi
     }
 
     // The same corpus a compile naming it would read: the tenant's own, else a shared one.
-    private static Ok<CorpusInfo> GetCorpus(string corpus, CorpusStore corpora, HttpContext context)
+    private static Ok<CorpusInfo> GetCorpus(string corpus, ICorpusStore corpora, HttpContext context)
     {
         string key = corpora.ReadableKey(Tenant(context), corpus);
         return TypedResults.Ok(corpora.List(Tenant(context)).First(c => c.Key == key));
     }
 
-    private static Ok<CorpusList> List(CorpusStore corpora, HttpContext context) => TypedResults.Ok(new CorpusList(corpora.List(Tenant(context))));
+    private static Ok<CorpusList> List(ICorpusStore corpora, HttpContext context) => TypedResults.Ok(new CorpusList(corpora.List(Tenant(context))));
 
-    private static Created<CorpusInfo> Create(CreateCorpusBody body, CorpusStore corpora, HttpContext context)
+    private static Created<CorpusInfo> Create(CreateCorpusBody body, ICorpusStore corpora, HttpContext context)
     {
         var created = corpora.Create(Tenant(context), body.Name ?? throw new ArgumentException("name is required."));
         return TypedResults.Created($"/v1/corpora/{Uri.EscapeDataString(created.Name)}", created);
     }
 
-    private static NoContent Delete(string corpus, CorpusStore corpora, HttpContext context)
+    private static NoContent Delete(string corpus, ICorpusStore corpora, HttpContext context)
     {
         corpora.Delete(Tenant(context), corpus);
         return TypedResults.NoContent();
     }
 
-    private static Ok<DocumentPage> ListDocuments(string corpus, string? prefix, int? limit, string? cursor, DocumentStore documents, HttpContext context) =>
+    private static Ok<DocumentPage> ListDocuments(string corpus, string? prefix, int? limit, string? cursor, IDocumentStore documents, HttpContext context) =>
         TypedResults.Ok(documents.List(Tenant(context), corpus, prefix, limit, cursor));
 
     private static async Task<Results<Created<DocumentWrite>, Ok<DocumentWrite>>> Put(
-        string corpus, string path, DocumentStore documents, VectorFiller vectors, HttpContext context)
+        string corpus, string path, IDocumentStore documents, VectorFiller vectors, HttpContext context)
     {
         var (text, mediaType) = await ReadDocument(context.Request, context.RequestAborted);
         var written = documents.Put(Tenant(context), corpus, path, text, mediaType);
@@ -123,10 +123,10 @@ public static class CorporaApi
             : TypedResults.Ok(written);
     }
 
-    private static Ok<StoredDocument> Get(string corpus, string path, DocumentStore documents, HttpContext context) =>
+    private static Ok<StoredDocument> Get(string corpus, string path, IDocumentStore documents, HttpContext context) =>
         TypedResults.Ok(documents.Get(Tenant(context), corpus, path));
 
-    private static NoContent DeleteDocument(string corpus, string path, DocumentStore documents, HttpContext context)
+    private static NoContent DeleteDocument(string corpus, string path, IDocumentStore documents, HttpContext context)
     {
         documents.Delete(Tenant(context), corpus, path);
         return TypedResults.NoContent();

@@ -15,7 +15,7 @@ namespace ContextCompiler.Server.Mcp;
 /// from the same API key authentication as <c>/v1</c>; failures are turned into error results by <see cref="ToolErrors"/>.
 /// </summary>
 [McpServerToolType]
-public sealed class ContextTools(WorkingSetCompiler compiler, SessionGateway sessions, CorpusStore corpora)
+public sealed class ContextTools(WorkingSetCompiler compiler, SessionGateway sessions, ICorpusStore corpora)
 {
     /// <summary>compile_context: a cited working set for a query; stores nothing.</summary>
     [McpServerTool(Name = "compile_context", Title = "Compile context", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]

@@ -11,21 +11,18 @@ namespace ContextCompiler.Storage.Corpora;
 /// operator's corpora (ingested with <c>contextc ingest</c> or at start) belong to no tenant and are shared unless
 /// the operator says otherwise. Another tenant's corpus is reported as not found, never as forbidden.
 /// </summary>
-public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, TimeProvider? clock = null, Retrieve.IndexSnapshotCache? snapshots = null)
+public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, TimeProvider? clock = null, Retrieve.IndexSnapshotCache? snapshots = null) : ICorpusStore
 {
     // The index's own clock unless another is given, so that corpora and the artifacts in them are stamped alike.
     private readonly TimeProvider _clock = clock ?? store.Clock;
 
-    /// <summary>The limits on what tenants store.</summary>
+    /// <inheritdoc />
     public CorpusLimits Limits => limits;
 
     /// <summary>The corpus key of a tenant's corpus <paramref name="name"/>.</summary>
     public static string KeyOf(string tenant, string name) => tenant + "/" + name;
 
-    /// <summary>Creates the tenant's corpus <paramref name="name"/>.</summary>
-    /// <exception cref="ArgumentException">A name outside the rules.</exception>
-    /// <exception cref="CorpusConflictException">The tenant has a corpus of that name, or can read a shared one of that name.</exception>
-    /// <exception cref="QuotaExceededException">The tenant owns the most corpora allowed.</exception>
+    /// <inheritdoc />
     public CorpusInfo Create(string tenant, string name)
     {
         ValidateName(name);
@@ -49,7 +46,7 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
         return new CorpusInfo(name, KeyOf(tenant, name), true, false, now, 0, 0);
     }
 
-    /// <summary>The corpora <paramref name="tenant"/> can read, its own first, then the shared ones, each by name.</summary>
+    /// <inheritdoc />
     public IReadOnlyList<CorpusInfo> List(string tenant)
     {
         using var lease = store.Rent();
@@ -72,7 +69,7 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
         return corpora;
     }
 
-    /// <summary>Every corpus of every owner, by key: the operator's view (<c>contextc corpora list</c>).</summary>
+    /// <inheritdoc />
     public IReadOnlyList<CorpusEntry> All()
     {
         using var lease = store.Rent();
@@ -93,8 +90,7 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
         return corpora;
     }
 
-    /// <summary>Deletes the tenant's corpus with all its documents, from every index.</summary>
-    /// <exception cref="CorpusNotFoundException">The tenant owns no corpus of that name.</exception>
+    /// <inheritdoc />
     public void Delete(string tenant, string name)
     {
         using var lease = store.Rent();
@@ -113,23 +109,21 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
         snapshots?.Refresh();
     }
 
-    /// <summary>The key of the corpus named <paramref name="name"/> that <paramref name="tenant"/> may read: its own, else a shared one.</summary>
-    /// <exception cref="CorpusNotFoundException">No such corpus readable by the tenant.</exception>
+    /// <inheritdoc />
     public string ReadableKey(string tenant, string name)
     {
         using var lease = store.Rent();
         return Find(lease.Connection, null, tenant, name)?.Key ?? throw new CorpusNotFoundException(name);
     }
 
-    /// <summary>The key of the tenant's own corpus <paramref name="name"/>, which it may write.</summary>
-    /// <exception cref="CorpusNotFoundException">The tenant owns no corpus of that name (a shared one is read-only).</exception>
+    /// <inheritdoc />
     public string OwnedKey(string tenant, string name)
     {
         using var lease = store.Rent();
         return Owned(lease.Connection, null, tenant, name);
     }
 
-    /// <summary>Every corpus key <paramref name="tenant"/> may read: the retrieval filter of its compiles and turns.</summary>
+    /// <inheritdoc />
     public IReadOnlySet<string> Readable(string tenant)
     {
         using var lease = store.Rent();
@@ -144,11 +138,7 @@ public sealed partial class CorpusStore(IndexStore store, CorpusLimits limits, T
         return keys;
     }
 
-    /// <summary>The retrieval filter of <paramref name="tenant"/>'s compiles, turns and recompiles: only the corpora it may read.</summary>
-    public Core.Retrieve.RetrievalFilter ReadableFilter(string tenant) => new(Corpora: Readable(tenant));
-
-    /// <summary>Shares a corpus (by key) read-only with every tenant, or stops sharing it. An operator's action, not an API one.</summary>
-    /// <exception cref="CorpusNotFoundException">No corpus has that key.</exception>
+    /// <inheritdoc />
     public void SetShared(string key, bool shared)
     {
         using var lease = store.Rent();

@@ -17,7 +17,7 @@ namespace ContextCompiler.Storage.Corpora;
 /// (<see cref="VectorIndexer"/>), and the document's status says when they are all there. Quotas are checked inside
 /// the same transaction, so concurrent uploads cannot overshoot them.
 /// </summary>
-public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokenizer tokenizer, Retrieve.IndexSnapshotCache? snapshots = null)
+public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokenizer tokenizer, Retrieve.IndexSnapshotCache? snapshots = null) : IDocumentStore
 {
     private const string InfoColumns = """
         a.corpus, a.path, a.media_type, a.bytes, a.content_hash, a.ingested_at,
@@ -29,12 +29,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
     private readonly Chunker _chunker = new(tokenizer, new ChunkingOptions());
     private readonly Lock _writeGate = new();
 
-    /// <summary>Stores <paramref name="text"/> at <paramref name="path"/> of the tenant's corpus, replacing what was there.</summary>
-    /// <param name="mediaType">What the text is (text/markdown, text/plain, text/html, or a source-code type); the path's extension decides when null.</param>
-    /// <exception cref="ArgumentException">A bad path, an unknown media type, or text with no content.</exception>
-    /// <exception cref="CorpusNotFoundException">The tenant owns no such corpus.</exception>
-    /// <exception cref="DocumentTooLargeException">Over the per-document limit.</exception>
-    /// <exception cref="QuotaExceededException">Over the tenant's documents or bytes.</exception>
+    /// <inheritdoc />
     public DocumentWrite Put(string tenant, string corpus, string path, string text, string? mediaType)
     {
         using var activity = WriteActivity("document.put", tenant, corpus);
@@ -95,9 +90,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
         return written;
     }
 
-    /// <summary>The document with the text it was stored with (for documents ingested from files, the converted text).</summary>
-    /// <exception cref="CorpusNotFoundException">The tenant can read no such corpus.</exception>
-    /// <exception cref="DocumentNotFoundException">No document at that path.</exception>
+    /// <inheritdoc />
     public StoredDocument Get(string tenant, string corpus, string path)
     {
         string key = corpora.ReadableKey(tenant, corpus);
@@ -110,9 +103,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
         return new StoredDocument(info, reader.IsDBNull(0) ? reader.GetString(1) : ExactText.Read(reader, 0)!);
     }
 
-    /// <summary>Removes the document from every index.</summary>
-    /// <exception cref="CorpusNotFoundException">The tenant owns no such corpus.</exception>
-    /// <exception cref="DocumentNotFoundException">No document at that path.</exception>
+    /// <inheritdoc />
     public void Delete(string tenant, string corpus, string path)
     {
         using var activity = WriteActivity("document.delete", tenant, corpus);
@@ -144,9 +135,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
         return activity;
     }
 
-    /// <summary>The corpus's documents in path order, from after <paramref name="cursor"/>, whose paths start with <paramref name="prefix"/>.</summary>
-    /// <exception cref="ArgumentException">A limit outside 1..1000.</exception>
-    /// <exception cref="CorpusNotFoundException">The tenant can read no such corpus.</exception>
+    /// <inheritdoc />
     public DocumentPage List(string tenant, string corpus, string? prefix, int? limit, string? cursor)
     {
         int take = Take(limit);
@@ -154,12 +143,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
         return page with { Items = page.Items.Select(d => d with { Corpus = corpus }).ToList() };
     }
 
-    /// <summary>
-    /// The documents of the corpus with key <paramref name="key"/>, whoever owns it and whether or not it is shared: the
-    /// operator's view (<c>contextc corpora documents</c>). Otherwise as <see cref="List"/>.
-    /// </summary>
-    /// <exception cref="ArgumentException">A limit outside 1..1000.</exception>
-    /// <exception cref="CorpusNotFoundException">No corpus has that key.</exception>
+    /// <inheritdoc />
     public DocumentPage ListByKey(string key, string? prefix, int? limit, string? cursor)
     {
         int take = Take(limit);
@@ -202,10 +186,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
         return new DocumentPage(items.Take(take).ToList(), next);
     }
 
-    /// <summary>
-    /// When each cited document (by corpus key and path) was last written, or null when it is gone: what a recompile needs
-    /// to say which stored citations no longer match their source.
-    /// </summary>
+    /// <inheritdoc />
     public IReadOnlyDictionary<(string Corpus, string Path), DateTimeOffset?> LastWritten(IEnumerable<(string Corpus, string Path)> documents)
     {
         using var lease = store.Rent();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Evaluate;
+using ContextCompiler.Storage.Corpora;
 
 namespace ContextCompiler.Storage.Sessions;
 
@@ -17,7 +18,7 @@ public sealed record RecompileRequest(int? Budget = null, IReadOnlyList<string>?
 /// configuration and budget unless overridden, and compares each new working set with the stored one. Reads only:
 /// nothing is written, so the stored session replays byte for byte afterwards.
 /// </summary>
-public sealed class SessionRecompiler(SessionStore sessions, WorkingSetCompiler compiler, Corpora.CorpusStore corpora, Corpora.DocumentStore documents)
+public sealed class SessionRecompiler(SessionStore sessions, WorkingSetCompiler compiler, ICorpusStore corpora, IDocumentStore documents)
 {
     /// <summary>Compiles every stored user turn of the session again and reports the differences.</summary>
     /// <exception cref="ArgumentException">A budget below 1 or above the store's maximum, or an unknown or invalid option.</exception>

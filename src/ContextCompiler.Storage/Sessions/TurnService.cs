@@ -12,7 +12,7 @@ namespace ContextCompiler.Storage.Sessions;
 /// </summary>
 public sealed class TurnService(
     ISessionRepository repository, SessionLocks locks, BudgetResolver budgets, RetrievalQueryBuilder queries, WorkingSetCompiler compiler,
-    CorpusStore corpora, SessionStoreOptions options)
+    ICorpusStore corpora, SessionStoreOptions options)
 {
     /// <summary>
     /// Builds the history within its budget, compiles the working set from the message and the recent conversation, then
