@@ -63,6 +63,7 @@ public static class ContextCompilerServiceCollectionExtensions
             sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<IndexEmbedder>().Queries, sp.GetRequiredService<OfflineAssets>(),
             snapshots: sp.GetRequiredService<IndexSnapshotCache>()));
         services.AddSingleton<ISpanIndex>(sp => sp.GetRequiredService<IndexStore>());
+        services.AddSingleton<IStoreStatus>(sp => sp.GetRequiredService<IndexStore>());
         services.AddSingleton(sp => new VectorIndexer(sp.GetRequiredService<ISpanIndex>(), sp.GetRequiredService<IndexEmbedder>().Passages));
 
         services.AddSingleton(sp => Options(sp).Sessions);

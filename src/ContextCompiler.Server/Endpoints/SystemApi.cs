@@ -19,8 +19,8 @@ public static class SystemApi
         return app;
     }
 
-    private static Ok<HealthResponse> Health(IndexStore store, VectorFiller vectors) =>
-        TypedResults.Ok(new HealthResponse("ok", store.SchemaVersion(), store.Model.Id, vectors.Status));
+    private static Ok<HealthResponse> Health(IStoreStatus store, ISpanIndex index, VectorFiller vectors) =>
+        TypedResults.Ok(new HealthResponse("ok", store.SchemaVersion(), index.Model.Id, vectors.Status));
 
     private static Ok<ProbeResponse> Live() => TypedResults.Ok(new ProbeResponse(nameof(HealthStatus.Healthy), [], null));
 

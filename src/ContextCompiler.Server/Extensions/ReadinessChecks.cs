@@ -24,7 +24,7 @@ public static class ReadinessChecks
     }
 
     /// <summary>The database file opens and answers a query.</summary>
-    internal sealed class DatabaseCheck(IndexStore store) : IHealthCheck
+    internal sealed class DatabaseCheck(IStoreStatus store) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
@@ -33,7 +33,7 @@ public static class ReadinessChecks
                 int schema = store.SchemaVersion();
                 return Task.FromResult(HealthCheckResult.Healthy("The database answers.", new Dictionary<string, object> { ["schemaVersion"] = schema }));
             }
-            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException)
+            catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException)
             {
                 return Task.FromResult(HealthCheckResult.Unhealthy("The database does not answer: " + e.Message));
             }

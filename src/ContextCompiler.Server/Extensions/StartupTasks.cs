@@ -13,7 +13,7 @@ namespace ContextCompiler.Server;
 /// <c>/health/ready</c> can say it is loaded.
 /// </summary>
 internal sealed class StartupTasks(
-    IndexStore store, SessionStore sessions, IIdempotencyKeyStore idempotencyKeys, OfflineAssets assets, IndexSnapshotCache snapshots,
+    ISpanIndex index, IStoreStatus database, SessionStore sessions, IIdempotencyKeyStore idempotencyKeys, OfflineAssets assets, IndexSnapshotCache snapshots,
     IOptions<ServerOptions> options, ILogger<StartupTasks> logger) : IHostedService
 {
     private volatile bool _completed;
@@ -42,7 +42,7 @@ internal sealed class StartupTasks(
             logger.LogInformation("Deleted {Count} sessions idle for more than {Days} days", purged, sessions.Options.RetentionDays);
         }
 
-        if (!options.Value.IngestOnStart || ArtifactCount() > 0)
+        if (!options.Value.IngestOnStart || index.ArtifactCount() > 0)
         {
             return;
         }
@@ -50,11 +50,11 @@ internal sealed class StartupTasks(
         var corpus = options.Value.CorpusPath ?? Storage.Assets.RepositoryLayout.DefaultCorpus();
         if (corpus is null || !Directory.Exists(corpus))
         {
-            logger.LogWarning("The index {Path} is empty and no corpus folder was found to ingest; set {Section}:CorpusPath", store.Path, ServerOptions.Section);
+            logger.LogWarning("The index {Path} is empty and no corpus folder was found to ingest; set {Section}:CorpusPath", database.Location, ServerOptions.Section);
             return;
         }
 
-        logger.LogInformation("The index is empty; ingesting {Corpus} into {Path}", corpus, store.Path);
+        logger.LogInformation("The index is empty; ingesting {Corpus} into {Path}", corpus, database.Location);
         var progress = new Progress<IngestProgress>(p =>
         {
             if (p.Total > 0 && (p.Done == p.Total || p.Done % 64 == 0))
@@ -63,18 +63,10 @@ internal sealed class StartupTasks(
             }
         });
         // Text only: it is searchable when this returns; VectorFiller embeds the spans in the background.
-        var report = await new CorpusIngestor(store, assets.Tokenizer())
+        var report = await new CorpusIngestor(index, assets.Tokenizer())
             .IngestAsync([corpus], new IngestOptions { Corpus = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(corpus))) }, progress, cancellationToken);
         logger.LogInformation("Ingested {Artifacts} artifacts, {Spans} spans in {Ms} ms", report.Artifacts, report.Spans, report.ElapsedMs);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    private long ArtifactCount()
-    {
-        using var lease = store.Rent();
-        using var command = lease.Connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM artifacts";
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-    }
 }

@@ -14,13 +14,13 @@ public sealed class VectorFiller : BackgroundService
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly VectorIndexer indexer;
-    private readonly IndexStore store;
+    private readonly ISpanIndex store;
     private readonly ILogger<VectorFiller> logger;
     private readonly IDisposable _pendingGauge;
     private VectorProgress? _status;
 
     /// <summary>Fills <paramref name="store"/>'s missing vectors with <paramref name="indexer"/>, and reports how many are pending.</summary>
-    public VectorFiller(VectorIndexer indexer, IndexStore store, ILogger<VectorFiller> logger)
+    public VectorFiller(VectorIndexer indexer, ISpanIndex store, ILogger<VectorFiller> logger)
     {
         (this.indexer, this.store, this.logger) = (indexer, store, logger);
         // The figure last seen, not a fresh count: a collector's poll must not query the database.

@@ -10,6 +10,9 @@ public interface ISpanIndex
     /// <summary>The embedding model whose vectors the index holds.</summary>
     EmbeddingModel Model { get; }
 
+    /// <summary>How many artifacts (files and documents) the index holds, in every corpus.</summary>
+    int ArtifactCount();
+
     /// <summary>What is stored for each path of <paramref name="corpus"/>: its id, content hash and chunking.</summary>
     IReadOnlyDictionary<string, StoredArtifact> Artifacts(string corpus);
 

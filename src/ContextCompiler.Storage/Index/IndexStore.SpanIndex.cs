@@ -5,8 +5,21 @@ using Microsoft.Data.Sqlite;
 namespace ContextCompiler.Storage.Index;
 
 /// <summary>The SQLite <see cref="ISpanIndex"/>: artifacts and spans with FTS5 rows, vectors in the vec0 table.</summary>
-public sealed partial class IndexStore : ISpanIndex
+public sealed partial class IndexStore : ISpanIndex, IStoreStatus
 {
+    /// <inheritdoc />
+    string IStoreStatus.Provider => "sqlite";
+
+    /// <inheritdoc />
+    string IStoreStatus.Location => Path;
+
+    /// <inheritdoc />
+    public int ArtifactCount()
+    {
+        using var lease = Rent();
+        return Convert.ToInt32(Scalar(lease.Connection, "SELECT COUNT(*) FROM artifacts"), CultureInfo.InvariantCulture);
+    }
+
     /// <inheritdoc />
     IReadOnlyDictionary<string, StoredArtifact> ISpanIndex.Artifacts(string corpus) => new IndexReader(this).Artifacts(corpus);
 
