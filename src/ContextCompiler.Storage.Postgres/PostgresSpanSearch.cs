@@ -15,16 +15,17 @@ public readonly record struct SpanHit(string Tenant, long SpanId, double Score);
 public sealed record PostgresSearchOptions
 {
     /// <summary>
-    /// pgvector's <c>hnsw.ef_search</c>: the candidate list of an HNSW scan, set per query. It bounds how many rows the
-    /// index returns before the tenant and corpus filter applies, so it must be at least k and larger when the filter
-    /// discards much. pgvector's own default is 40.
+    /// pgvector's <c>hnsw.ef_search</c>: the candidate list of an HNSW scan, set per query; larger is more accurate and
+    /// slower, and it should be at least k. The tenant and corpus filter applies after the index, so without
+    /// <see cref="IterativeScan"/> it is also all the rows the filter can choose from. pgvector's own default is 40.
     /// </summary>
     public int EfSearch { get; init; } = 100;
 
     /// <summary>
     /// pgvector's <c>hnsw.iterative_scan</c> (0.8 and later): <c>strict_order</c> lets an HNSW scan go on past
     /// <see cref="EfSearch"/> candidates while the filter has left fewer than k, in exact distance order, so another
-    /// tenant's nearer vectors cannot crowd a tenant's own out of its results; <c>off</c> restores the plain scan.
+    /// tenant's nearer vectors cannot crowd a tenant's own out of its results (up to pgvector's
+    /// <c>hnsw.max_scan_tuples</c>, 20,000 by default); <c>off</c> restores the plain scan.
     /// </summary>
     public string IterativeScan { get; init; } = "strict_order";
 }
