@@ -6,6 +6,7 @@ using ContextCompiler.Storage.Embedding;
 using ContextCompiler.Storage.Index;
 using ContextCompiler.Storage.Retrieve;
 using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Storage.Stores;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -32,9 +33,43 @@ public class ContextCompilerOptions
     /// <summary>What each tenant's documents may take: document size, documents, bytes and corpora per tenant.</summary>
     public CorpusLimits Corpora { get; set; } = new();
 
+    /// <summary>Which store holds the index and the sessions (configuration section <c>ContextCompiler:Storage</c>).</summary>
+    public StorageOptions Storage { get; set; } = new();
+
     /// <summary>The embedding cache file these options name.</summary>
     public string ResolvedEmbeddingCachePath() =>
         EmbeddingCachePath ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(DatabasePath)) ?? ".", "embedding-cache.db");
+}
+
+/// <summary>
+/// Which store the engine runs on, chosen once for the server, every CLI command and the MCP endpoint:
+/// <c>ContextCompiler:Storage:Provider</c> and <c>ContextCompiler:Storage:ConnectionString</c>
+/// (<c>ContextCompiler__Storage__Provider</c> and <c>ContextCompiler__Storage__ConnectionString</c> in the environment).
+/// </summary>
+public sealed class StorageOptions
+{
+    /// <summary><c>sqlite</c> (the default: a file) or <c>postgres</c>.</summary>
+    public string Provider { get; set; } = Stores.StoreProviders.Sqlite;
+
+    /// <summary>
+    /// The store's connection string. For SQLite a file path or <c>Data Source=FILE</c>; unset, <see cref="ContextCompilerOptions.DatabasePath"/>.
+    /// For PostgreSQL an Npgsql connection string.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The SQLite file these options name: the connection string's data source, else <paramref name="options"/>' database path.</summary>
+    public string SqlitePath(ContextCompilerOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            return options.DatabasePath;
+        }
+
+        // A bare path is the common case; a connection string names its file as Data Source.
+        return ConnectionString.Contains('=')
+            ? new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(ConnectionString).DataSource
+            : ConnectionString;
+    }
 }
 
 /// <summary>The one composition root of the engine, used by the server, the CLI and the evaluation runner alike.</summary>
@@ -55,35 +90,38 @@ public static class ContextCompilerServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => OfflineAssets.Default);
         services.TryAddSingleton(sp => new EmbedderCatalog(sp.GetRequiredService<OfflineAssets>(), Options(sp).ResolvedEmbeddingCachePath()));
-        services.AddSingleton(sp => sp.GetRequiredService<EmbedderCatalog>().Open(Options(sp).DatabasePath, Options(sp).EmbeddingModel, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => sp.GetRequiredService<EmbedderCatalog>().For(sp.GetRequiredService<IndexStore>().Model.Id));
+
+        // The store: the one place the provider is chosen, when the engine is first used.
+        services.AddSingleton(sp => StoreProviders.Resolve(Options(sp).Storage.Provider).Open(sp, Options(sp)));
+        services.AddSingleton(sp => sp.GetRequiredService<IStore>().SpanIndex);
+        services.AddSingleton(sp => sp.GetRequiredService<IStore>().Status);
+        services.AddSingleton(sp => sp.GetRequiredService<IStore>().Sessions);
+        services.AddSingleton(sp => sp.GetRequiredService<IStore>().IdempotencyKeys);
+        services.AddSingleton(sp => sp.GetRequiredService<IStore>().Corpora);
+        services.AddSingleton(sp => sp.GetRequiredService<IStore>().Documents);
+        services.AddSingleton(sp => sp.GetRequiredService<IStore>().Retrieval);
+        // What only the SQLite store has, for the commands and tests that need the file itself; another store refuses clearly.
+        services.AddSingleton(sp => Sqlite(sp).Index);
+        services.AddSingleton(sp => Sqlite(sp).Snapshots);
+
+        services.AddSingleton(sp => sp.GetRequiredService<EmbedderCatalog>().For(sp.GetRequiredService<ISpanIndex>().Model.Id));
         services.AddSingleton<ITokenizer>(sp => sp.GetRequiredService<OfflineAssets>().Tokenizer());
-        services.AddSingleton(sp => new IndexSnapshotCache(sp.GetRequiredService<IndexStore>()));
-        services.AddSingleton<WorkingSetCompiler>(sp => CompilerFactory.Create(
-            sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<IndexEmbedder>().Queries, sp.GetRequiredService<OfflineAssets>(),
-            snapshots: sp.GetRequiredService<IndexSnapshotCache>()));
-        services.AddSingleton<ISpanIndex>(sp => sp.GetRequiredService<IndexStore>());
-        services.AddSingleton<IStoreStatus>(sp => sp.GetRequiredService<IndexStore>());
+        services.AddSingleton(sp => sp.GetRequiredService<RetrievalSources>().Compiler(sp.GetRequiredService<IndexEmbedder>().Queries, sp.GetRequiredService<OfflineAssets>()));
         services.AddSingleton(sp => new VectorIndexer(sp.GetRequiredService<ISpanIndex>(), sp.GetRequiredService<IndexEmbedder>().Passages));
 
         services.AddSingleton(sp => Options(sp).Sessions);
-        services.AddSingleton(sp => new IdempotencyKeys(sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IIdempotencyKeyStore>(sp => sp.GetRequiredService<IdempotencyKeys>());
-        services.AddSingleton<ISessionRepository>(sp => new SessionRepository(
-            sp.GetRequiredService<IndexStore>(), sp.GetRequiredService<IdempotencyKeys>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SessionLocks>();
         services.AddSingleton<BudgetResolver>();
         services.AddSingleton<RetrievalQueryBuilder>();
         services.AddSingleton<SessionStore>();
         services.AddSingleton<TurnService>();
         services.AddSingleton<SessionRecompiler>();
-        services.AddSingleton(sp => new CorpusStore(
-            sp.GetRequiredService<IndexStore>(), Options(sp).Corpora, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IndexSnapshotCache>()));
-        services.AddSingleton<DocumentStore>();
-        services.AddSingleton<ICorpusStore>(sp => sp.GetRequiredService<CorpusStore>());
-        services.AddSingleton<IDocumentStore>(sp => sp.GetRequiredService<DocumentStore>());
         return services;
     }
 
     private static ContextCompilerOptions Options(IServiceProvider services) => services.GetRequiredService<ContextCompilerOptions>();
+
+    private static SqliteStore Sqlite(IServiceProvider services) =>
+        services.GetRequiredService<IStore>() as SqliteStore
+        ?? throw new InvalidOperationException($"This needs the SQLite store; the engine runs on '{Options(services).Storage.Provider}'.");
 }

@@ -1,5 +1,5 @@
 using System.Net;
-using ContextCompiler.Storage.Retrieve;
+using ContextCompiler.Storage.Stores;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -72,7 +72,7 @@ public sealed class HealthProbeTests(SharedServer server) : IClassFixture<Shared
         using var _ = server.Factory.Client();
         var services = server.Factory.Services;
         var started = services.GetRequiredService<StartupTasks>();
-        var loaded = services.GetRequiredService<IndexSnapshotCache>();
+        var loaded = services.GetRequiredService<IStore>();
         var context = new HealthCheckContext();
 
         // Start-up tasks that have not run yet.
@@ -81,11 +81,11 @@ public sealed class HealthProbeTests(SharedServer server) : IClassFixture<Shared
         Assert.Equal(HealthStatus.Unhealthy, before.Status);
         Assert.Contains("start-up", before.Description, StringComparison.Ordinal);
 
-        // A text index not loaded yet, then loaded.
-        var cold = new IndexSnapshotCache(services.GetRequiredService<Storage.Index.IndexStore>());
+        // The same database opened again: its text index is not loaded until asked for.
+        using var cold = new SqliteStoreProvider().Open(services, services.GetRequiredService<Storage.ContextCompilerOptions>());
         var unloaded = await new ReadinessChecks.TextIndexCheck(cold, started).CheckHealthAsync(context);
         Assert.Equal(HealthStatus.Unhealthy, unloaded.Status);
-        cold.Current();
+        cold.LoadTextIndex();
         var ready = await new ReadinessChecks.TextIndexCheck(cold, started).CheckHealthAsync(context);
         Assert.Equal(HealthStatus.Healthy, ready.Status);
     }

@@ -1,5 +1,5 @@
 using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Retrieve;
+using ContextCompiler.Storage.Stores;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace ContextCompiler.Server;
@@ -41,12 +41,12 @@ public static class ReadinessChecks
     }
 
     /// <summary>The start-up tasks are done and the in-memory text index (BM25 and the vector matrix) is loaded.</summary>
-    internal sealed class TextIndexCheck(IndexSnapshotCache snapshots, StartupTasks startup) : IHealthCheck
+    internal sealed class TextIndexCheck(IStore store, StartupTasks startup) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
             Task.FromResult(
                 !startup.Completed ? HealthCheckResult.Unhealthy("The start-up tasks (purge, first ingest) are still running.")
-                : snapshots.Loaded is { } generation ? HealthCheckResult.Healthy($"The text index is loaded (generation {generation}).")
+                : store.TextIndexLoaded ? HealthCheckResult.Healthy("The text index is loaded.")
                 : HealthCheckResult.Unhealthy("The text index is not loaded yet."));
     }
 }

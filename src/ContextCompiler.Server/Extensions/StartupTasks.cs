@@ -1,7 +1,7 @@
 using ContextCompiler.Storage.Assets;
 using ContextCompiler.Storage.Index;
 using ContextCompiler.Storage.Ingest;
-using ContextCompiler.Storage.Retrieve;
+using ContextCompiler.Storage.Stores;
 using ContextCompiler.Storage.Sessions;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +13,7 @@ namespace ContextCompiler.Server;
 /// <c>/health/ready</c> can say it is loaded.
 /// </summary>
 internal sealed class StartupTasks(
-    ISpanIndex index, IStoreStatus database, SessionStore sessions, IIdempotencyKeyStore idempotencyKeys, OfflineAssets assets, IndexSnapshotCache snapshots,
+    ISpanIndex index, IStoreStatus database, SessionStore sessions, IIdempotencyKeyStore idempotencyKeys, OfflineAssets assets, IStore storeInUse,
     IOptions<ServerOptions> options, ILogger<StartupTasks> logger) : IHostedService
 {
     private volatile bool _completed;
@@ -24,7 +24,7 @@ internal sealed class StartupTasks(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await RunAsync(cancellationToken);
-        snapshots.Current();
+        storeInUse.LoadTextIndex();
         _completed = true;
     }
 

@@ -1,11 +1,12 @@
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Storage.Assets;
 using ContextCompiler.Storage.Index;
+using ContextCompiler.Storage.Stores;
 using Microsoft.Extensions.AI;
 
 namespace ContextCompiler.Storage.Retrieve;
 
-/// <summary>Wires the compiler to an index: in-memory BM25 (or FTS5) and the in-memory vector copy for retrieval, the index's model for query embeddings.</summary>
+/// <summary>A compiler straight over a SQLite index, without the engine: for benchmarks and tests that open an index themselves.</summary>
 public static class CompilerFactory
 {
     /// <summary>
@@ -13,20 +14,6 @@ public static class CompilerFactory
     /// model), reading the in-memory copy from <paramref name="snapshots"/> (which writers can refresh), or a copy of its own.
     /// </summary>
     public static WorkingSetCompiler Create(
-        IndexStore store, IEmbeddingGenerator<string, Embedding<float>> queryEmbedder, OfflineAssets assets, IndexSnapshotCache? snapshots = null)
-    {
-        snapshots ??= new IndexSnapshotCache(store);
-        return new WorkingSetCompiler(
-            [new InMemoryLexicalIndex(snapshots), new Fts5LexicalRetriever(store)],
-            new InMemoryVectorIndex(snapshots),
-            new SqliteSpanCatalog(store),
-            queryEmbedder,
-            assets.Tokenizer(),
-            () =>
-            {
-                var snapshot = snapshots.Current();
-                return store.Identity() with { Vectors = new VectorCoverage(snapshot.Keys.Length, snapshot.VectorCount) };
-            },
-            name => assets.Tokenizer(name));
-    }
+        IndexStore store, IEmbeddingGenerator<string, Embedding<float>> queryEmbedder, OfflineAssets assets, IndexSnapshotCache? snapshots = null) =>
+        SqliteStore.RetrievalOf(store, snapshots ?? new IndexSnapshotCache(store)).Compiler(queryEmbedder, assets);
 }

@@ -20,8 +20,8 @@ public sealed class DocumentStoreTests : IDisposable
     [Fact]
     public void A_replaced_document_is_searched_by_its_new_text_even_when_its_spans_get_the_old_ids()
     {
-        var documents = _engine.GetRequiredService<DocumentStore>();
-        _engine.GetRequiredService<CorpusStore>().Create("t", "docs");
+        var documents = _engine.GetRequiredService<IDocumentStore>();
+        _engine.GetRequiredService<ICorpusStore>().Create("t", "docs");
         documents.Put("t", "docs", "a.md", "# A\n\nThe zanzibar capacitor.\n", "text/markdown");
         documents.Put("t", "docs", "b.md", "# B\n\nThe quorbic flux.\n", "text/markdown");
         Assert.Equal(["b.md"], Search("quorbic"));
@@ -41,8 +41,8 @@ public sealed class DocumentStoreTests : IDisposable
     [Fact]
     public void A_repeat_put_changes_nothing_and_a_corpus_the_tenant_does_not_own_is_not_found()
     {
-        var documents = _engine.GetRequiredService<DocumentStore>();
-        _engine.GetRequiredService<CorpusStore>().Create("t", "docs");
+        var documents = _engine.GetRequiredService<IDocumentStore>();
+        _engine.GetRequiredService<ICorpusStore>().Create("t", "docs");
         var first = documents.Put("t", "docs", "a.md", "# A\n\ntext\n", "text/markdown");
         var again = documents.Put("t", "docs", "a.md", "# A\n\ntext\n", "text/markdown");
         Assert.True(first.Created && first.Changed);
@@ -69,8 +69,8 @@ public sealed class DocumentStoreTests : IDisposable
         Assert.Equal(after.Keys.Length, after.VectorCount);
         Assert.Same(before.Lexical, after.Lexical);
         // A text write after that rebuilds the text index again.
-        _engine.GetRequiredService<CorpusStore>().Create("t", "mine");
-        _engine.GetRequiredService<DocumentStore>().Put("t", "mine", "c.md", "# C\n\nNew words.\n", "text/markdown");
+        _engine.GetRequiredService<ICorpusStore>().Create("t", "mine");
+        _engine.GetRequiredService<IDocumentStore>().Put("t", "mine", "c.md", "# C\n\nNew words.\n", "text/markdown");
         Assert.NotSame(after.Lexical, snapshots.Current().Lexical);
     }
 

@@ -24,8 +24,8 @@ public sealed class TimestampTests : IDisposable
         var store = engine.GetRequiredService<IndexStore>();
         _index.Write("a.md", "# A\n\nWrite-ahead logging keeps readers and writers apart.\n");
         await new CorpusIngestor(store, TempIndex.Assets.Tokenizer()).IngestAsync([_index.Sources], new IngestOptions { Corpus = "ops" });
-        engine.GetRequiredService<CorpusStore>().Create("t", "mine");
-        engine.GetRequiredService<DocumentStore>().Put("t", "mine", "b.md", "# B\n\nSome text.\n", "text/markdown");
+        engine.GetRequiredService<ICorpusStore>().Create("t", "mine");
+        engine.GetRequiredService<IDocumentStore>().Put("t", "mine", "b.md", "# B\n\nSome text.\n", "text/markdown");
         var session = engine.GetRequiredService<SessionStore>().Create("t", new NewSession("u"),
             new IdempotencyClaim<Session>("key-1", "fingerprint", TimeSpan.FromHours(1), s => new StoredResponse(201, "{}", null)));
         await engine.GetRequiredService<SessionStore>().AddMessageAsync("t", session.Id, MessageRoles.Assistant, "Hello.", null);

@@ -1,0 +1,92 @@
+using ContextCompiler.Core.Compile;
+using ContextCompiler.Core.Tokenization;
+using ContextCompiler.Storage.Corpora;
+using ContextCompiler.Storage.Embedding;
+using ContextCompiler.Storage.Index;
+using ContextCompiler.Storage.Retrieve;
+using ContextCompiler.Storage.Sessions;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ContextCompiler.Storage.Stores;
+
+/// <summary>The embedded default: everything in one SQLite file with FTS5 and sqlite-vec.</summary>
+public sealed class SqliteStoreProvider : IStoreProvider
+{
+    /// <inheritdoc />
+    public string Name => StoreProviders.Sqlite;
+
+    /// <inheritdoc />
+    public IStore Open(IServiceProvider services, ContextCompilerOptions options)
+    {
+        var clock = services.GetRequiredService<TimeProvider>();
+        var index = services.GetRequiredService<EmbedderCatalog>().Open(options.Storage.SqlitePath(options), options.EmbeddingModel, clock);
+        return new SqliteStore(index, options.Corpora, services.GetRequiredService<ITokenizer>(), clock);
+    }
+}
+
+/// <summary>
+/// One SQLite file: retrieval from an in-memory copy of the index (<see cref="IndexSnapshotCache"/>) that writers in this
+/// process refresh, so one process at a time serves it.
+/// </summary>
+public sealed class SqliteStore : IStore
+{
+    internal SqliteStore(IndexStore index, CorpusLimits limits, ITokenizer tokenizer, TimeProvider clock)
+    {
+        Index = index;
+        Snapshots = new IndexSnapshotCache(index);
+        var keys = new IdempotencyKeys(index, clock);
+        IdempotencyKeys = keys;
+        Sessions = new SessionRepository(index, keys, clock);
+        var corpora = new CorpusStore(index, limits, clock, Snapshots);
+        Corpora = corpora;
+        Documents = new DocumentStore(index, corpora, tokenizer, Snapshots);
+        Retrieval = RetrievalOf(index, Snapshots);
+    }
+
+    /// <summary>Retrieval over <paramref name="index"/>: in-memory BM25 (or FTS5) and vectors from <paramref name="snapshots"/>, text from the file.</summary>
+    public static RetrievalSources RetrievalOf(IndexStore index, IndexSnapshotCache snapshots) => new(
+        [new InMemoryLexicalIndex(snapshots), new Fts5LexicalRetriever(index)],
+        new InMemoryVectorIndex(snapshots),
+        new SqliteSpanCatalog(index),
+        () =>
+        {
+            var snapshot = snapshots.Current();
+            return index.Identity() with { Vectors = new VectorCoverage(snapshot.Keys.Length, snapshot.VectorCount) };
+        });
+
+    /// <summary>The SQLite file itself, for what only SQLite has (exports, statistics, moving to another model).</summary>
+    public IndexStore Index { get; }
+
+    /// <summary>The in-memory copy of the index that retrieval reads.</summary>
+    public IndexSnapshotCache Snapshots { get; }
+
+    /// <inheritdoc />
+    public ISpanIndex SpanIndex => Index;
+
+    /// <inheritdoc />
+    public IStoreStatus Status => Index;
+
+    /// <inheritdoc />
+    public ISessionRepository Sessions { get; }
+
+    /// <inheritdoc />
+    public IIdempotencyKeyStore IdempotencyKeys { get; }
+
+    /// <inheritdoc />
+    public ICorpusStore Corpora { get; }
+
+    /// <inheritdoc />
+    public IDocumentStore Documents { get; }
+
+    /// <inheritdoc />
+    public RetrievalSources Retrieval { get; }
+
+    /// <inheritdoc />
+    public bool TextIndexLoaded => Snapshots.Loaded is not null;
+
+    /// <inheritdoc />
+    public void LoadTextIndex() => Snapshots.Current();
+
+    /// <inheritdoc />
+    public void Dispose() => Index.Dispose();
+}
