@@ -15,8 +15,11 @@ var root = new RootCommand("contextc: compiles token-budgeted, cited working set
     ReembedCommand.Create(),
     ChatCommand.Create(),
 };
+root.Options.Add(CliShared.ProviderOption);
+root.Options.Add(CliShared.ConnectionStringOption);
 
 var parsed = root.Parse(args);
+CliShared.UseStorageFlags(parsed);
 int exit = await parsed.InvokeAsync();
 // System.CommandLine reports an unknown option or a missing argument with 1; it is an invalid request like a bad value.
 return parsed.Errors.Count > 0 ? ExitCodes.InvalidRequest : exit;

@@ -5,6 +5,7 @@ using ContextCompiler.Storage.Assets;
 using ContextCompiler.Storage.Embedding;
 using ContextCompiler.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using StoreProviders = ContextCompiler.Storage.Stores.StoreProviders;
 
 namespace ContextCompiler.Cli.Commands;
 
@@ -29,6 +30,43 @@ internal static class CliShared
 
     public static Option<bool> JsonOption(string description) => new("--json") { Description = description };
 
+    /// <summary>
+    /// <c>--provider</c>, on every command: the store, as <c>ContextCompiler:Storage:Provider</c> chooses it for the server;
+    /// the environment's <c>ContextCompiler__Storage__Provider</c> when the flag is absent.
+    /// </summary>
+    public static readonly Option<string?> ProviderOption = new("--provider")
+    {
+        Description = "The store: sqlite (default) or postgres (also ContextCompiler__Storage__Provider).",
+        Recursive = true,
+    };
+
+    /// <summary><c>--connection-string</c>, on every command: the store's connection string (for SQLite, a file; <c>--db</c> when absent).</summary>
+    public static readonly Option<string?> ConnectionStringOption = new("--connection-string")
+    {
+        Description = "The store's connection string (also ContextCompiler__Storage__ConnectionString); for sqlite a file, else --db.",
+        Recursive = true,
+    };
+
+    /// <summary>The store every command of this run uses: the flags, else the environment's <c>ContextCompiler__Storage__*</c>, else SQLite.</summary>
+    public static StorageOptions Storage { get; private set; } = FromEnvironment();
+
+    /// <summary>Takes the store flags of the parsed command line; called once, before the command runs.</summary>
+    public static void UseStorageFlags(ParseResult parsed)
+    {
+        var fromEnvironment = FromEnvironment();
+        Storage = new StorageOptions
+        {
+            Provider = parsed.GetValue(ProviderOption) ?? fromEnvironment.Provider,
+            ConnectionString = parsed.GetValue(ConnectionStringOption) ?? fromEnvironment.ConnectionString,
+        };
+    }
+
+    private static StorageOptions FromEnvironment() => new()
+    {
+        Provider = Environment.GetEnvironmentVariable("ContextCompiler__Storage__Provider") is { Length: > 0 } provider ? provider : StoreProviders.Sqlite,
+        ConnectionString = Environment.GetEnvironmentVariable("ContextCompiler__Storage__ConnectionString") is { Length: > 0 } connection ? connection : null,
+    };
+
     public static Option<string?> ModelOption() => new("--model")
     {
         Description = $"Embedding model ({string.Join(", ", EmbedderCatalog.Known)}); default: the index's own, or {EmbedderCatalog.DefaultModel} for a new index.",
@@ -44,10 +82,35 @@ internal static class CliShared
             .AddContextCompiler(new ContextCompilerOptions
             {
                 DatabasePath = database,
+                Storage = Storage,
                 EmbeddingModel = model,
                 EmbeddingCachePath = Environment.GetEnvironmentVariable("CONTEXTC_EMBEDDING_CACHE"),
             })
             .BuildServiceProvider();
+
+    /// <summary>
+    /// The engine over a store that must exist already (for SQLite, the file of <c>--connection-string</c> or
+    /// <paramref name="database"/>); <paramref name="what"/> and <paramref name="hint"/> say what is missing and how to make it.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown provider.</exception>
+    /// <exception cref="FileNotFoundException">No SQLite file there.</exception>
+    public static ServiceProvider Existing(string database, string what = "index", string hint = "run 'contextc ingest' first")
+    {
+        // An unknown provider is the operator's mistake to report before anything else.
+        _ = StoreProviders.Resolve(Storage.Provider);
+        if (SqlitePath(database) is { } path && !File.Exists(path))
+        {
+            throw new FileNotFoundException($"No {what} at {path}; {hint}.");
+        }
+
+        return Services(database);
+    }
+
+    /// <summary>The SQLite file this run uses (<c>--connection-string</c>, else <paramref name="database"/>), or null on another store.</summary>
+    public static string? SqlitePath(string database) =>
+        string.Equals(Storage.Provider, StoreProviders.Sqlite, StringComparison.OrdinalIgnoreCase)
+            ? Storage.SqlitePath(new ContextCompilerOptions { DatabasePath = database })
+            : null;
 
     /// <summary>
     /// The embedding models, with passage embeddings cached in <c>embedding-cache.db</c> beside <paramref name="database"/>

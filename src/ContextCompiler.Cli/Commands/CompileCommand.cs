@@ -35,14 +35,9 @@ internal static class CompileCommand
         command.SetAction((result, cancellation) => CliShared.Run(async () =>
         {
             var path = result.GetValue(db)!;
-            if (!File.Exists(path))
-            {
-                throw new FileNotFoundException($"No index at {path}; run 'contextc ingest' first.");
-            }
-
             var options = CompilerOptionsParser.Apply(new CompilerOptions(), result.GetValue(set) ?? []);
             var filter = new RetrievalFilter(result.GetValue(corpus), result.GetValue(prefix));
-            using var services = CliShared.Services(path);
+            using var services = CliShared.Existing(path);
             var compiler = services.GetRequiredService<WorkingSetCompiler>();
             // Resolved before any query runs, so an unknown name fails at once.
             string counter = compiler.TokenizerFor(result.GetValue(tokenizer)).Name;

@@ -15,12 +15,7 @@ internal static class ExportCommand
         command.SetAction((result, _) => CliShared.Run(async () =>
         {
             var path = result.GetValue(db)!;
-            if (!File.Exists(path))
-            {
-                throw new FileNotFoundException($"No index at {path}; run 'contextc ingest' first.");
-            }
-
-            using var services = CliShared.Services(path);
+            using var services = CliShared.Existing(path);
             var reader = new IndexReader(services.GetRequiredService<IndexStore>());
             await using var output = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false, NewLine = "\n" };
             foreach (var span in reader.ExportSpans())

@@ -21,7 +21,9 @@ internal static class ReembedCommand
         };
         command.SetAction((result, cancellation) => CliShared.Run(async () =>
         {
-            var path = result.GetValue(db)!;
+            // Moving an index to another model rewrites the SQLite file in place; other stores have no such command yet.
+            var path = CliShared.SqlitePath(result.GetValue(db)!)
+                ?? throw new ArgumentException($"contextc reembed works on the SQLite store only, not '{CliShared.Storage.Provider}'.");
             if (!File.Exists(path))
             {
                 throw new FileNotFoundException($"No index at {path}; run 'contextc ingest' first.");

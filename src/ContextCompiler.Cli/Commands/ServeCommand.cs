@@ -15,9 +15,25 @@ internal static class ServeCommand
         var command = new Command("serve", "Run the HTTP service: stateless compile and conversation sessions.") { db, urls };
         command.SetAction((result, cancellation) => CliShared.Run(async () =>
         {
-            var args = result.GetValue(urls) is { } u ? new[] { "--urls", u } : [];
+            var args = new List<string>();
+            if (result.GetValue(urls) is { } u)
+            {
+                args.AddRange(["--urls", u]);
+            }
+
+            // The store flags, when given, override appsettings.json and the environment, like --db.
+            if (result.GetValue(CliShared.ProviderOption) is { } provider)
+            {
+                args.Add($"--ContextCompiler:Storage:Provider={provider}");
+            }
+
+            if (result.GetValue(CliShared.ConnectionStringOption) is { } connection)
+            {
+                args.Add($"--ContextCompiler:Storage:ConnectionString={connection}");
+            }
+
             var path = result.GetValue(db);
-            var app = ServerApp.Build(args, path is null ? null : o => o.DatabasePath = path);
+            var app = ServerApp.Build([.. args], path is null ? null : o => o.DatabasePath = path);
             // Ctrl+C or SIGTERM cancels the token; the host then stops gracefully (in-flight requests finish, hosted services stop).
             await app.StartAsync(cancellation);
             await app.WaitForShutdownAsync(cancellation);

@@ -131,12 +131,7 @@ internal static class SessionsCommand
     /// <summary>The engine over an existing database; the caller disposes it.</summary>
     internal static ServiceProvider Open(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"No database at {path}; run 'contextc serve' or 'contextc ingest' first.");
-        }
-
         // Reading needs no compile; the embedding model loads only when a query is embedded.
-        return CliShared.Services(path);
+        return CliShared.Existing(path, "database", "run 'contextc serve' or 'contextc ingest' first");
     }
 }

@@ -16,12 +16,7 @@ internal static class StatsCommand
         command.SetAction((result, _) => CliShared.Run(() =>
         {
             var path = result.GetValue(db)!;
-            if (!File.Exists(path))
-            {
-                throw new FileNotFoundException($"No index at {path}; run 'contextc ingest' first.");
-            }
-
-            using var services = CliShared.Services(path);
+            using var services = CliShared.Existing(path);
             var stats = new IndexReader(services.GetRequiredService<IndexStore>()).Stats();
             if (result.GetValue(json))
             {

@@ -15,6 +15,8 @@ public static class ServiceRegistration
     {
         // First: hosted services start in the order they are registered, and the start-up ingest must already be traced.
         services.AddContextCompilerTelemetry(configuration);
+        // A store that does not exist is refused before anything starts, with the reason and no host start-up trace.
+        _ = Storage.Stores.StoreProviders.Resolve(configuration[$"{ServerOptions.Section}:Storage:Provider"]);
         var options = services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
         if (configure is not null)
         {
