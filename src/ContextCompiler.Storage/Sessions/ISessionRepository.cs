@@ -55,10 +55,15 @@ public interface ISessionRepository
     /// Appends one message with the next sequence number, in one transaction with its working set, the turn's
     /// <paramref name="budgets"/> and the <paramref name="idempotency"/> key's response: all of them or none.
     /// </summary>
+    /// <param name="afterSequence">
+    /// When given, the sequence of the last message the caller read (0 for none): if another writer (another replica or
+    /// process) appended since, the append is refused rather than stored after a history it did not see.
+    /// </param>
     /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
-    /// <exception cref="SessionConflictException">The session is closed.</exception>
+    /// <exception cref="SessionConflictException">The session is closed, or another message was appended after <paramref name="afterSequence"/>.</exception>
     /// <exception cref="IdempotencyKeyTakenException">A concurrent request saved the key first; nothing was written.</exception>
-    Message Append(string tenant, string id, MessageDraft draft, TurnBudgetRecord? budgets = null, IdempotencyClaim<Message>? idempotency = null);
+    Message Append(
+        string tenant, string id, MessageDraft draft, TurnBudgetRecord? budgets = null, IdempotencyClaim<Message>? idempotency = null, long? afterSequence = null);
 
     /// <summary>Deletes sessions of every tenant last updated before <paramref name="cutoff"/>; returns how many.</summary>
     int DeleteUpdatedBefore(DateTimeOffset cutoff);
@@ -67,6 +72,10 @@ public interface ISessionRepository
 /// <summary>The seam's session reads that every store answers the same way, built on <see cref="ISessionRepository.Find"/>.</summary>
 public static class SessionRepositoryExtensions
 {
+    /// <summary>The conflict of an append whose caller read the session before another writer appended to it.</summary>
+    public static SessionConflictException StaleHistory(string id, long afterSequence, long last) =>
+        new($"Another message was stored in session '{id}' (now at {last}, this turn read up to {afterSequence}) while this turn was compiled; send it again.");
+
     /// <summary>The session.</summary>
     /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
     public static Session Get(this ISessionRepository repository, string tenant, string id) =>

@@ -251,7 +251,8 @@ public sealed class SessionRepository(IndexStore store, IdempotencyKeys idempote
     /// <inheritdoc />
     /// <remarks>One IMMEDIATE transaction: the next sequence number is read under SQLite's write lock, so it is gapless and
     /// unique even across processes.</remarks>
-    public Message Append(string tenant, string id, MessageDraft draft, TurnBudgetRecord? budgets = null, IdempotencyClaim<Message>? idempotency = null)
+    public Message Append(
+        string tenant, string id, MessageDraft draft, TurnBudgetRecord? budgets = null, IdempotencyClaim<Message>? idempotency = null, long? afterSequence = null)
     {
         lock (_writeGate)
         {
@@ -266,6 +267,11 @@ public sealed class SessionRepository(IndexStore store, IdempotencyKeys idempote
 
             using var next = Sql.Command(lease.Connection, transaction, "SELECT COALESCE(MAX(sequence), 0) + 1 FROM messages WHERE session_id = $id", ("$id", id));
             long sequence = Convert.ToInt64(next.ExecuteScalar(), CultureInfo.InvariantCulture);
+            if (afterSequence is { } read && read != sequence - 1)
+            {
+                throw SessionRepositoryExtensions.StaleHistory(id, read, sequence - 1);
+            }
+
             var message = new Message(SessionIds.New(), draft.Role, draft.Content, sequence, now, Clone(draft.Metadata)) { CitationCheck = draft.CitationCheck };
             using var insert = Sql.Command(lease.Connection, transaction, """
                 INSERT INTO messages (id, session_id, sequence, role, content, metadata, created_at, citation_check)

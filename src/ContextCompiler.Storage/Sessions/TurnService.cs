@@ -55,7 +55,9 @@ public sealed class TurnService(
         {
             // The key's response is the turn's reply, which needs the stored message's id and sequence.
             var key = idempotency is null ? null : new IdempotencyClaim<Message>(idempotency.Key, idempotency.Fingerprint, idempotency.Lifetime, m => idempotency.Respond(Result(m)));
-            stored = repository.Append(tenant, id, new MessageDraft(MessageRoles.User, text, null, json), budgetRecord, key);
+            // The lock above serialises this process's turns; the sequence read guards against another process's.
+            long read = earlier.Count > 0 ? earlier[^1].Sequence : 0;
+            stored = repository.Append(tenant, id, new MessageDraft(MessageRoles.User, text, null, json), budgetRecord, key, read);
         }
 
         activity?.SetTag(Tags.Budget, resolved.Context);

@@ -120,6 +120,56 @@ public sealed class TurnServiceTests : IDisposable
         Assert.Empty(repository.TurnTotals("other", [session.Id, idle.Id]));
     }
 
+    [Fact]
+    public async Task An_append_after_a_history_that_another_writer_extended_is_a_conflict_and_writes_nothing()
+    {
+        await Ingest();
+        using var engine = Engine(new SessionStoreOptions());
+        var sessions = engine.GetRequiredService<SessionStore>();
+        var repository = engine.GetRequiredService<ISessionRepository>();
+        var session = sessions.Create("t", new NewSession());
+        await engine.GetRequiredService<TurnService>().TakeTurnAsync("t", session.Id, new TurnRequest("What is WAL?", new SessionBudgets(200, 100)));
+
+        // This writer read the session when it was empty; a turn has been stored since.
+        var stale = Assert.Throws<SessionConflictException>(() =>
+            repository.Append("t", session.Id, new MessageDraft(MessageRoles.User, "late", null), afterSequence: 0));
+        Assert.Contains("now at 1", stale.Message, StringComparison.Ordinal);
+        Assert.Single(repository.Messages("t", session.Id));
+
+        var current = repository.Append("t", session.Id, new MessageDraft(MessageRoles.User, "on time", null), afterSequence: 1);
+        Assert.Equal(2, current.Sequence);
+    }
+
+    [Fact]
+    public async Task Two_processes_taking_turns_on_one_session_store_each_after_the_history_it_read()
+    {
+        await Ingest();
+        // Two engines over one file: two processes, each with its own in-process session lock.
+        using var first = Engine(new SessionStoreOptions());
+        using var second = Engine(new SessionStoreOptions());
+        var session = first.GetRequiredService<SessionStore>().Create("t", new NewSession());
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
+        {
+            var turns = (i % 2 == 0 ? first : second).GetRequiredService<TurnService>();
+            try
+            {
+                var turn = await turns.TakeTurnAsync("t", session.Id, new TurnRequest($"Question {i} about checkpoints?", new SessionBudgets(200, 2000)));
+                return (Stored: true, Sequence: turn.UserMessage.Sequence, History: turn.History.Messages.Count);
+            }
+            catch (SessionConflictException)
+            {
+                return (Stored: false, Sequence: 0L, History: 0);
+            }
+        })));
+
+        var stored = outcomes.Where(o => o.Stored).ToList();
+        var messages = first.GetRequiredService<ISessionRepository>().Messages("t", session.Id);
+        // Refused turns wrote nothing; the stored ones are numbered without gaps, each right after the history it was given.
+        Assert.Equal(stored.Count, messages.Count);
+        Assert.Equal(Enumerable.Range(1, messages.Count).Select(n => (long)n), messages.Select(m => m.Sequence));
+        Assert.All(stored, o => Assert.Equal(o.Sequence - 1, o.History));
+    }
+
     public void Dispose() => _index.Dispose();
 
     private ServiceProvider Engine(SessionStoreOptions sessions) =>
