@@ -28,7 +28,10 @@ internal sealed class StartupTasks(
         _completed = true;
     }
 
-    private async Task RunAsync(CancellationToken cancellationToken)
+    // Replicas that start together take turns: the first purges and ingests, the others then find nothing to do.
+    private Task RunAsync(CancellationToken cancellationToken) => storeInUse.ExclusiveAsync("startup", () => RunOnceAsync(cancellationToken), cancellationToken);
+
+    private async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         int expired = idempotencyKeys.PurgeExpired();
         if (expired > 0)

@@ -52,6 +52,13 @@ public interface IStore : IDisposable
 
     /// <summary>Loads what <see cref="TextIndexLoaded"/> waits for, so the first compile does not pay for it.</summary>
     void LoadTextIndex();
+
+    /// <summary>
+    /// Runs <paramref name="work"/> while no other holder of <paramref name="name"/> runs, across every process that
+    /// shares the store (replicas starting together), so that start-up work (the purge, the first ingest) runs once:
+    /// a caller that waited finds the work done and should check before doing it again.
+    /// </summary>
+    Task ExclusiveAsync(string name, Func<Task> work, CancellationToken cancellationToken);
 }
 
 /// <summary>What the compiler retrieves from, as a store provides it; the engine adds the query embedder and the tokenizers.</summary>

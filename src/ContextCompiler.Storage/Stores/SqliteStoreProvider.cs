@@ -30,6 +30,8 @@ public sealed class SqliteStoreProvider : IStoreProvider
 /// </summary>
 public sealed class SqliteStore : IStore
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _exclusive = new(StringComparer.Ordinal);
+
     internal SqliteStore(IndexStore index, CorpusLimits limits, ITokenizer tokenizer, TimeProvider clock)
     {
         Index = index;
@@ -86,6 +88,25 @@ public sealed class SqliteStore : IStore
 
     /// <inheritdoc />
     public void LoadTextIndex() => Snapshots.Current();
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Exclusive within this process. The SQLite store is served by one process at a time; another process (a CLI
+    /// command) writes in its own transactions, which SQLite serialises.
+    /// </remarks>
+    public async Task ExclusiveAsync(string name, Func<Task> work, CancellationToken cancellationToken)
+    {
+        var gate = _exclusive.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            await work();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
 
     /// <inheritdoc />
     public void Dispose() => Index.Dispose();
