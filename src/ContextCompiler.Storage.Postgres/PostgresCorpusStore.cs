@@ -84,7 +84,8 @@ public sealed class PostgresCorpusStore(PostgresDatabase database, CorpusLimits 
     public string ReadableKey(string tenant, string name)
     {
         CheckTenant(tenant);
-        using var connection = database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(database.DataSource);
+        var connection = session.Connection;
         return Find(connection, null, tenant, name)?.Key ?? throw new CorpusNotFoundException(name);
     }
 
@@ -92,7 +93,8 @@ public sealed class PostgresCorpusStore(PostgresDatabase database, CorpusLimits 
     public string OwnedKey(string tenant, string name)
     {
         CheckTenant(tenant);
-        using var connection = database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(database.DataSource);
+        var connection = session.Connection;
         return Find(connection, null, tenant, name) is { Owned: true } found ? found.Key : throw new CorpusNotFoundException(name);
     }
 
@@ -100,7 +102,8 @@ public sealed class PostgresCorpusStore(PostgresDatabase database, CorpusLimits 
     public IReadOnlySet<string> Readable(string tenant)
     {
         CheckTenant(tenant);
-        using var connection = database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(database.DataSource);
+        var connection = session.Connection;
         using var select = PgSql.Command(connection, null, "SELECT tenant, name FROM corpora WHERE tenant = $1 OR shared", tenant);
         using var reader = select.ExecuteReader();
         var keys = new HashSet<string>(StringComparer.Ordinal);
@@ -116,12 +119,15 @@ public sealed class PostgresCorpusStore(PostgresDatabase database, CorpusLimits 
     public void SetShared(string key, bool shared)
     {
         var corpus = PostgresCorpusKeys.Parse(key);
-        using var connection = database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(database.DataSource);
+        var connection = session.Connection;
         if (PgSql.Execute(connection, null, "UPDATE corpora SET shared = $3, updated_at = $4 WHERE tenant = $1 AND name = $2",
                 corpus.Tenant, corpus.Corpus, shared, _clock.GetUtcNow()) == 0)
         {
             throw new CorpusNotFoundException(key);
         }
+
+        session.Commit();
     }
 
     // A tenant is never '', the operator's own tenant in the rows: that would hand a caller the operator's corpora.
@@ -140,7 +146,8 @@ public sealed class PostgresCorpusStore(PostgresDatabase database, CorpusLimits 
 
     private List<Row> Read(string sql, params object?[] values)
     {
-        using var connection = database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(database.DataSource);
+        var connection = session.Connection;
         using var select = PgSql.Command(connection, null, sql, values);
         using var reader = select.ExecuteReader();
         var rows = new List<Row>();

@@ -89,7 +89,8 @@ public sealed class PostgresDocumentStore(PostgresDatabase database, ICorpusStor
     {
         string key = corpora.ReadableKey(tenant, corpus);
         var row = PostgresCorpusKeys.Parse(key);
-        using var connection = database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(database.DataSource);
+        var connection = session.Connection;
         var info = Info(connection, key, path) ?? throw new DocumentNotFoundException(corpus, path);
         using var select = PgSql.Command(connection, null,
             "SELECT original, content FROM documents WHERE tenant = $1 AND corpus = $2 AND path = $3", row.Tenant, row.Corpus, path);
@@ -129,9 +130,9 @@ public sealed class PostgresDocumentStore(PostgresDatabase database, ICorpusStor
     {
         int take = Take(limit);
         var row = PostgresCorpusKeys.Parse(key);
-        using (var connection = database.DataSource.OpenConnection())
+        using (var session = PgSession.Begin(database.DataSource))
         {
-            if (PgSql.Scalar(connection, null, "SELECT 1 FROM corpora WHERE tenant = $1 AND name = $2", row.Tenant, row.Corpus) is null)
+            if (PgSql.Scalar(session.Connection, null, "SELECT 1 FROM corpora WHERE tenant = $1 AND name = $2", row.Tenant, row.Corpus) is null)
             {
                 throw new CorpusNotFoundException(key);
             }
@@ -144,7 +145,8 @@ public sealed class PostgresDocumentStore(PostgresDatabase database, ICorpusStor
     public IReadOnlyDictionary<(string Corpus, string Path), DateTimeOffset?> LastWritten(IEnumerable<(string Corpus, string Path)> documents)
     {
         ArgumentNullException.ThrowIfNull(documents);
-        using var connection = database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(database.DataSource);
+        var connection = session.Connection;
         using var select = PgSql.Command(connection, null, "SELECT updated_at FROM documents WHERE tenant = $1 AND corpus = $2 AND path = $3", "", "", "");
         var result = new Dictionary<(string, string), DateTimeOffset?>();
         foreach (var document in documents.Distinct())
@@ -170,7 +172,8 @@ public sealed class PostgresDocumentStore(PostgresDatabase database, ICorpusStor
     {
         string after = cursor is null ? string.Empty : DecodeCursor(cursor);
         var row = PostgresCorpusKeys.Parse(key);
-        using var connection = database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(database.DataSource);
+        var connection = session.Connection;
         // COLLATE "C": paths compare and page in code-point order, as in SQLite, whatever the database's collation is;
         // starts_with rather than LIKE, where '%' and '_' in a prefix would be wildcards.
         using var select = PgSql.Command(connection, null, $"""
@@ -228,7 +231,8 @@ public sealed class PostgresDocumentStore(PostgresDatabase database, ICorpusStor
     private bool IsStored(string key, string path, string hash, string? mediaType)
     {
         var row = PostgresCorpusKeys.Parse(key);
-        using var connection = database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(database.DataSource);
+        var connection = session.Connection;
         return PgSql.Scalar(connection, null, """
             SELECT 1 FROM documents
             WHERE tenant = $1 AND corpus = $2 AND path = $3 AND content_hash = $4 AND chunking = $5 AND media_type IS NOT DISTINCT FROM $6
@@ -237,7 +241,8 @@ public sealed class PostgresDocumentStore(PostgresDatabase database, ICorpusStor
 
     private DocumentInfo? Info(string key, string path)
     {
-        using var connection = database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(database.DataSource);
+        var connection = session.Connection;
         return Info(connection, key, path);
     }
 

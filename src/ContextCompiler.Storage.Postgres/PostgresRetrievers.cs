@@ -31,7 +31,8 @@ public sealed class PostgresLexicalRetriever(PostgresDatabase database) : ILexic
             return [];
         }
 
-        using var connection = database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(database.DataSource);
+        var connection = session.Connection;
         // <@> is a negative BM25 score (lower is better); the LIMIT is what lets the index return the top k, and a
         // span none of whose terms match scores 0 and is no hit (as in PostgresSpanSearch.Bm25Sql).
         using var command = PgSql.Command(connection, null, $"""
@@ -98,7 +99,8 @@ public sealed class PostgresVectorRetriever(PostgresDatabase database, PostgresS
             return vectors;
         }
 
-        using var connection = database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(database.DataSource);
+        var connection = session.Connection;
         using var select = PgSql.Command(connection, null, "SELECT id, embedding FROM spans WHERE id = ANY($1) AND embedding IS NOT NULL", spanIds.ToArray());
         using var reader = select.ExecuteReader();
         while (reader.Read())
@@ -123,7 +125,8 @@ public sealed class PostgresSpanCatalog(PostgresDatabase database) : ISpanCatalo
             return result;
         }
 
-        using var connection = database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(database.DataSource);
+        var connection = session.Connection;
         using var select = PgSql.Command(connection, null, """
             SELECT id, tenant, corpus, path, start_line, end_line, heading, exact_text, tokens FROM spans WHERE id = ANY($1)
             """, ids.ToArray());

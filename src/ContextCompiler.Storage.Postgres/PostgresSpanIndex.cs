@@ -62,14 +62,16 @@ public sealed class PostgresSpanIndex : ISpanIndex, IStoreStatus
     /// <inheritdoc />
     public int SchemaVersion()
     {
-        using var connection = _database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(_database.DataSource);
+        var connection = session.Connection;
         return Convert.ToInt32(PgSql.Scalar(connection, null, "SELECT COALESCE(max(version), 0) FROM schema_migrations"), CultureInfo.InvariantCulture);
     }
 
     /// <inheritdoc />
     public int ArtifactCount()
     {
-        using var connection = _database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(_database.DataSource);
+        var connection = session.Connection;
         return Convert.ToInt32(PgSql.Scalar(connection, null, "SELECT count(*) FROM documents"), CultureInfo.InvariantCulture);
     }
 
@@ -77,7 +79,8 @@ public sealed class PostgresSpanIndex : ISpanIndex, IStoreStatus
     public IReadOnlyDictionary<string, StoredArtifact> Artifacts(string corpus)
     {
         var key = PostgresCorpusKeys.Parse(corpus);
-        using var connection = _database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(_database.DataSource);
+        var connection = session.Connection;
         using var select = PgSql.Command(connection, null,
             "SELECT path, id, content_hash, chunking FROM documents WHERE tenant = $1 AND corpus = $2", key.Tenant, key.Corpus);
         using var reader = select.ExecuteReader();
@@ -94,7 +97,8 @@ public sealed class PostgresSpanIndex : ISpanIndex, IStoreStatus
     public IReadOnlyDictionary<string, (long Spans, long Tokens)> SpanTotals(string corpus)
     {
         var key = PostgresCorpusKeys.Parse(corpus);
-        using var connection = _database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(_database.DataSource);
+        var connection = session.Connection;
         using var select = PgSql.Command(connection, null, """
             SELECT d.path, count(s.id), COALESCE(sum(s.tokens), 0)
             FROM documents d LEFT JOIN spans s ON s.tenant = d.tenant AND s.corpus = d.corpus AND s.path = d.path
@@ -156,7 +160,7 @@ public sealed class PostgresSpanIndex : ISpanIndex, IStoreStatus
         using var transaction = connection.BeginTransaction();
         var tenants = new List<string>();
         using (var select = PgSql.Command(connection, transaction,
-                   "SELECT DISTINCT tenant FROM documents WHERE id = ANY($1) ORDER BY tenant COLLATE \"C\"", artifactIds.ToArray()))
+                   "SELECT DISTINCT tenant FROM documents WHERE id = ANY($1)", artifactIds.ToArray()))
         using (var reader = select.ExecuteReader())
         {
             while (reader.Read())
@@ -165,7 +169,8 @@ public sealed class PostgresSpanIndex : ISpanIndex, IStoreStatus
             }
         }
 
-        foreach (string tenant in tenants)
+        // In the order Write takes them, so a delete and a batch cannot deadlock.
+        foreach (string tenant in tenants.Order(StringComparer.Ordinal))
         {
             PgSql.LockTenant(connection, transaction, tenant);
         }
@@ -182,7 +187,8 @@ public sealed class PostgresSpanIndex : ISpanIndex, IStoreStatus
     /// <inheritdoc />
     public VectorProgress VectorStatus()
     {
-        using var connection = _database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(_database.DataSource);
+        var connection = session.Connection;
         using var select = PgSql.Command(connection, null, "SELECT count(embedding), count(*) FROM spans");
         using var reader = select.ExecuteReader();
         reader.Read();
@@ -204,7 +210,8 @@ public sealed class PostgresSpanIndex : ISpanIndex, IStoreStatus
     public IReadOnlyList<PendingSpan> SpansWithoutVectors(long after, int limit)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        using var connection = _database.DataSource.OpenConnection();
+        using var session = PgSession.Begin(_database.DataSource);
+        var connection = session.Connection;
         using var claim = PgSql.Command(connection, null, """
             UPDATE spans s SET claimed_until = now() + $3
             FROM (
@@ -223,6 +230,8 @@ public sealed class PostgresSpanIndex : ISpanIndex, IStoreStatus
             spans.Add(new PendingSpan(reader.GetInt64(0), PostgresText.Read(reader, 1)!, PostgresText.Read(reader, 2)!));
         }
 
+        reader.Close();
+        session.Commit();
         // RETURNING has no order of its own.
         spans.Sort((a, b) => a.Id.CompareTo(b.Id));
         return spans;
