@@ -137,7 +137,9 @@ public sealed class PgliteServer : IAsyncLifetime
 
             try
             {
-                await using var connection = new NpgsqlConnection(ConnectionString);
+                // Unpooled: a probe left idle in Npgsql's global pool would hold one of the server's MaxConnections, and two
+                // replicas' full pools (2 × PoolSize) would then be refused a connection.
+                await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
                 await connection.OpenAsync();
                 await using var command = new NpgsqlCommand("SELECT 1", connection);
                 await command.ExecuteScalarAsync();
