@@ -11,7 +11,7 @@ namespace ContextCompiler.Storage.Postgres;
 /// and every stored manifest's <c>lexical = "bm25"</c> resolve on this store. It is not the SQLite store's in-memory
 /// BM25F: pg_textsearch keeps its statistics (document count, average length, document frequencies) over the whole
 /// index, every tenant's spans together, so another tenant's uploads can move a caller's scores (never its results'
-/// text: the filter keeps those out); k1 and b are the index's (1.2 and 0.75) and the request's <see cref="LexicalRequest.Bm25"/>
+/// text: the filter keeps those out); k1 and b are the index's own, fixed when it is built, and the request's <see cref="LexicalRequest.Bm25"/>
 /// and column weights are not applied (path, heading and body are one indexed text); conversation context terms join
 /// the query's with weight 1, as for SQLite's "fts5". A replay of a manifest made on SQLite can therefore rank differently here.
 /// </summary>
