@@ -243,7 +243,8 @@ public sealed class PostgresSessionRepository(PostgresDatabase database, TimePro
     /// <c>message_count + 1</c> and locks the row until commit, so appends to one session from any number of replicas
     /// queue there and get gapless, unique sequences; a rollback (a taken idempotency key) gives the number back.
     /// </remarks>
-    public Message Append(string tenant, string id, MessageDraft draft, TurnBudgetRecord? budgets = null, IdempotencyClaim<Message>? idempotency = null)
+    public Message Append(
+        string tenant, string id, MessageDraft draft, TurnBudgetRecord? budgets = null, IdempotencyClaim<Message>? idempotency = null, long? afterSequence = null)
     {
         if (!SessionIds.IsWellFormed(id))
         {
@@ -264,6 +265,12 @@ public sealed class PostgresSessionRepository(PostgresDatabase database, TimePro
             throw status.ExecuteScalar() is null
                 ? new SessionNotFoundException(id)
                 : new SessionConflictException($"Session '{id}' is closed.");
+        }
+
+        // The row lock taken above is held to the end: a turn that read an older history is refused (and the count given back).
+        if (afterSequence is { } read && read != sequence - 1)
+        {
+            throw SessionRepositoryExtensions.StaleHistory(id, read, sequence - 1);
         }
 
         var message = new Message(SessionIds.New(), draft.Role, draft.Content, sequence, now, Clone(draft.Metadata)) { CitationCheck = draft.CitationCheck };

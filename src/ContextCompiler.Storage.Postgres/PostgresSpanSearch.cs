@@ -133,11 +133,18 @@ public sealed class PostgresSpanSearch(NpgsqlDataSource dataSource, PostgresSear
     /// <summary>Sets <see cref="PostgresSearchOptions"/>' pgvector settings for the rest of <paramref name="transaction"/> only.</summary>
     internal async Task ApplyVectorSettingsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        await using var set = new NpgsqlCommand(
-            "SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', $2, true)", connection, transaction);
-        set.Parameters.Add(new NpgsqlParameter { Value = _options.EfSearch.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-        set.Parameters.Add(new NpgsqlParameter { Value = _options.IterativeScan });
+        await using var set = VectorSettingsCommand(_options, connection, transaction);
         await set.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The command that sets <paramref name="options"/>' pgvector settings for the rest of <paramref name="transaction"/> only.</summary>
+    internal static NpgsqlCommand VectorSettingsCommand(PostgresSearchOptions options, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        var set = new NpgsqlCommand(
+            "SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', $2, true)", connection, transaction);
+        set.Parameters.Add(new NpgsqlParameter { Value = options.EfSearch.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        set.Parameters.Add(new NpgsqlParameter { Value = options.IterativeScan });
+        return set;
     }
 
     private static CorpusRef[] Own(string tenant, IReadOnlyList<string> corpora)

@@ -20,13 +20,15 @@ namespace ContextCompiler.Storage.Postgres.Tests;
 public sealed class PgliteServer : IAsyncLifetime
 {
     /// <summary>
-    /// Connections the server accepts (pglite-socket's <c>-m</c>; without it, one). More clients than this are refused,
-    /// so each data source's pool is capped at <see cref="PoolSize"/>, leaving room for two replicas' pools at once.
+    /// Connections the server accepts (pglite-socket's <c>-m</c>; without it, one). More clients than this are refused
+    /// with a reset. The tests of one server open several data sources in turn (the shared one, a second "replica" for
+    /// the session contract, two for each two-replica test), and a pool keeps its idle connections for minutes, so the
+    /// limit leaves room for all of them; PGlite queues their queries on its one session either way.
     /// </summary>
-    public const int MaxConnections = 8;
+    public const int MaxConnections = 64;
 
     /// <summary>Npgsql's Maximum Pool Size for one data source on this server.</summary>
-    public const int PoolSize = MaxConnections / 2;
+    public const int PoolSize = 4;
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly StringBuilder _output = new();
@@ -137,7 +139,9 @@ public sealed class PgliteServer : IAsyncLifetime
 
             try
             {
-                await using var connection = new NpgsqlConnection(ConnectionString);
+                // Unpooled: a probe left idle in Npgsql's global pool would hold one of the server's MaxConnections, and two
+                // replicas' full pools (2 × PoolSize) would then be refused a connection.
+                await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
                 await connection.OpenAsync();
                 await using var command = new NpgsqlCommand("SELECT 1", connection);
                 await command.ExecuteScalarAsync();

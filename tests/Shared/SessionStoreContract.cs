@@ -208,6 +208,24 @@ public abstract class SessionStoreContract : IDisposable
     }
 
     [ContractFact]
+    public void An_append_after_a_stale_history_is_a_conflict_and_gives_its_sequence_back()
+    {
+        var first = NewReplica();
+        var second = NewReplica();
+        var session = Create(first, Tenant, null, null);
+        // Both replicas read the empty session; the second stores its turn first.
+        second.Append(Tenant, session.Id, Draft(MessageRoles.User, "second's turn"), afterSequence: 0);
+
+        var stale = Assert.Throws<SessionConflictException>(() => first.Append(Tenant, session.Id, Draft(MessageRoles.User, "first's turn"), afterSequence: 0));
+        Assert.Contains("now at 1", stale.Message, StringComparison.Ordinal);
+        Assert.Equal(["second's turn"], first.Messages(Tenant, session.Id).Select(m => m.Content));
+
+        // The refused append took no sequence: the next one that read the current history is number 2.
+        Assert.Equal(2, first.Append(Tenant, session.Id, Draft(MessageRoles.User, "first's turn again"), afterSequence: 1).Sequence);
+        Assert.Equal(2, first.Find(Tenant, session.Id)!.MessageCount);
+    }
+
+    [ContractFact]
     public void Appending_to_a_closed_or_missing_session_fails_and_writes_nothing()
     {
         var repository = NewReplica();
