@@ -68,6 +68,7 @@ public sealed class PostgresStore : IStore
         var corpora = new PostgresCorpusStore(database, limits, clock);
         Corpora = corpora;
         Documents = new PostgresDocumentStore(database, corpora, tokenizer, clock);
+        KeyRing = new PostgresKeyRing(database, clock);
         Retrieval = new RetrievalSources(
             [new PostgresLexicalRetriever(database)],
             new PostgresVectorRetriever(database),
@@ -99,6 +100,9 @@ public sealed class PostgresStore : IStore
 
     /// <inheritdoc />
     public RetrievalSources Retrieval { get; }
+
+    /// <inheritdoc />
+    public IKeyRingStore KeyRing { get; }
 
     /// <inheritdoc />
     /// <remarks>Nothing to load: retrieval reads the database.</remarks>

@@ -17,6 +17,7 @@ namespace ContextCompiler.Storage.Postgres.Tests;
 /// </summary>
 public sealed class ServerOnPostgresTests(PgliteServer pglite) : IClassFixture<PgliteServer>, IAsyncLifetime
 {
+    private const string ApiKey = "key-pg";
     private static readonly string[] CorpusFiles = ["wal.md", "pragma.md", "lang_transaction.md"];
     private readonly string _folder = Directory.CreateTempSubdirectory("contextc-pg-server-").FullName;
     private readonly List<WebApplication> _apps = [];
@@ -79,8 +80,43 @@ public sealed class ServerOnPostgresTests(PgliteServer pglite) : IClassFixture<P
         var compiled = await first.PostAsJsonAsync("/v1/compile", new { query = "quokka journal", budget = 300, corpus = "notes" });
         string compiledBody = await compiled.Content.ReadAsStringAsync();
         Assert.True(compiled.IsSuccessStatusCode, compiledBody);
-        Assert.Contains("default/notes", compiledBody, StringComparison.Ordinal);
+        Assert.Contains("pg/notes", compiledBody, StringComparison.Ordinal);
         Assert.Contains("quokka.md", compiledBody, StringComparison.Ordinal);
+
+        // Signed in to the web pages through one replica, the browser's cookie is honoured by the other: the Data
+        // Protection key ring is in the database.
+        using var browser = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = first.BaseAddress };
+        var login = await browser.GetAsync("/ui/login");
+        string form = await login.Content.ReadAsStringAsync();
+        var token = System.Text.RegularExpressions.Regex.Match(form, "name=\"([^\"]*RequestVerificationToken[^\"]*)\"[^>]*value=\"([^\"]+)\"");
+        Assert.True(token.Success, form);
+        using var post = new HttpRequestMessage(HttpMethod.Post, "/ui/login")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                [WebUtility.HtmlDecode(token.Groups[1].Value)] = WebUtility.HtmlDecode(token.Groups[2].Value),
+                ["apiKey"] = ApiKey,
+            }),
+        };
+        post.Headers.Add("Cookie", string.Join("; ", login.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0])));
+        var signedIn = await browser.SendAsync(post);
+        Assert.True((int)signedIn.StatusCode is >= 200 and < 400, await signedIn.Content.ReadAsStringAsync());
+        string cookie = signedIn.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]).Single(c => c.StartsWith("contextc-ui=", StringComparison.Ordinal));
+        foreach (var replica in new[] { first, second })
+        {
+            using var page = new HttpRequestMessage(HttpMethod.Get, new Uri(replica.BaseAddress!, "/ui/sessions"));
+            page.Headers.Add("Cookie", cookie);
+            var sessions = await browser.SendAsync(page);
+            Assert.Equal(HttpStatusCode.OK, sessions.StatusCode);
+            Assert.Contains(session, await sessions.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // The key that signed it is in the database, not in a folder of this machine (which both replicas could share here).
+        await using (var database = pglite.NewDatabase())
+        await using (var count = database.DataSource.CreateCommand("SELECT count(*) FROM data_protection_keys"))
+        {
+            Assert.True((long)(await count.ExecuteScalarAsync())! >= 1);
+        }
 
         // A stored manifest that names FTS5 cannot run here, and says so.
         var fts5 = await first.PostAsJsonAsync("/v1/compile", new { query = "WAL", budget = 300, options = new Dictionary<string, object> { ["lexical"] = "fts5" } });
@@ -101,7 +137,8 @@ public sealed class ServerOnPostgresTests(PgliteServer pglite) : IClassFixture<P
         }
 
         var app = ServerApp.Build(
-            ["--urls", "http://127.0.0.1:0", "--ContextCompiler:Storage:Provider=postgres", $"--ContextCompiler:Storage:ConnectionString={pglite.ConnectionString}"],
+            ["--urls", "http://127.0.0.1:0", "--ContextCompiler:Storage:Provider=postgres", $"--ContextCompiler:Storage:ConnectionString={pglite.ConnectionString}",
+             $"--ContextCompiler:ApiKeys:{ApiKey}=pg"],
             o =>
             {
                 o.CorpusPath = corpus;
@@ -111,7 +148,9 @@ public sealed class ServerOnPostgresTests(PgliteServer pglite) : IClassFixture<P
         _apps.Add(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(2) };
+        var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(2) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        return client;
     }
 
     private static async Task WaitForVectorsAsync(HttpClient client)

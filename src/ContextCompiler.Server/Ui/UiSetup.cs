@@ -3,6 +3,8 @@ using ContextCompiler.Storage.Assets;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ContextCompiler.Server.Ui;
@@ -23,6 +25,11 @@ public static class UiSetup
     public static IServiceCollection AddContextCompilerUi(this IServiceCollection services)
     {
         services.AddRazorComponents();
+        // The cookie and the forms' antiforgery tokens are protected with keys every replica on the store shares. They are
+        // kept as Data Protection writes them (not encrypted at rest): whoever can read the database can also read its data.
+        services.AddDataProtection().SetApplicationName("ContextCompiler");
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<IServiceProvider>((o, sp) => o.XmlRepository = new StoreXmlRepository(sp.GetRequiredService<Storage.Stores.IStore>().KeyRing));
         services.AddAuthentication().AddCookie(CookieScheme, o =>
         {
             o.Cookie.Name = CookieName;

@@ -130,6 +130,15 @@ internal static class Migrations
         (7, RewriteTimestamps(
             ("schema_version", "applied_at"), ("artifacts", "ingested_at"), ("corpora", "created_at"), ("sessions", "created_at"),
             ("sessions", "updated_at"), ("messages", "created_at"), ("idempotency_keys", "created_at"), ("idempotency_keys", "expires_at"))),
+        (8, """
+            -- The web pages' Data Protection key ring (XML key elements), so the sign-in cookie outlives a restart.
+            CREATE TABLE data_protection_keys (
+                id            INTEGER PRIMARY KEY,
+                friendly_name TEXT NOT NULL UNIQUE,
+                xml           TEXT NOT NULL,
+                created_at    TEXT NOT NULL
+            );
+            """),
     ];
 
     // Stored times before migration 7 came in two other forms than Timestamps': .NET's round-trip "O" text with an offset

@@ -44,6 +44,9 @@ public interface IStore : IDisposable
     /// <summary>What the compiler retrieves from.</summary>
     RetrievalSources Retrieval { get; }
 
+    /// <summary>The web pages' Data Protection key ring.</summary>
+    IKeyRingStore KeyRing { get; }
+
     /// <summary>
     /// Whether what the store keeps in memory for retrieval is loaded (SQLite's copy of the index); true for a store that
     /// keeps nothing. Readiness waits for it.

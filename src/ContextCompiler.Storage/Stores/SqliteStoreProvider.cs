@@ -43,6 +43,7 @@ public sealed class SqliteStore : IStore
         Corpora = corpora;
         Documents = new DocumentStore(index, corpora, tokenizer, Snapshots);
         Retrieval = RetrievalOf(index, Snapshots);
+        KeyRing = new SqliteKeyRing(index, clock);
     }
 
     /// <summary>Retrieval over <paramref name="index"/>: in-memory BM25 (or FTS5) and vectors from <paramref name="snapshots"/>, text from the file.</summary>
@@ -82,6 +83,9 @@ public sealed class SqliteStore : IStore
 
     /// <inheritdoc />
     public RetrievalSources Retrieval { get; }
+
+    /// <inheritdoc />
+    public IKeyRingStore KeyRing { get; }
 
     /// <inheritdoc />
     public bool TextIndexLoaded => Snapshots.Loaded is not null;
