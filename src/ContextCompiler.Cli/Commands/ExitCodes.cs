@@ -1,5 +1,4 @@
 using ContextCompiler.Core.Errors;
-using Microsoft.Data.Sqlite;
 using Api = ContextCompiler.Client;
 
 namespace ContextCompiler.Cli.Commands;
@@ -48,7 +47,7 @@ internal static class ExitCodes
     public static int? For(Exception exception) => KindOf(exception) switch
     {
         { } kind => Of(kind),
-        null when exception is IOException or InvalidOperationException or SqliteException or UnauthorizedAccessException
+        null when exception is IOException or InvalidOperationException or System.Data.Common.DbException or UnauthorizedAccessException
             or HttpRequestException or Api.ContextCompilerException => Failed,
         null => null,
     };

@@ -57,8 +57,8 @@ internal static class IngestCommand
                 options = options with { Corpus = TenantCorpus(services.GetRequiredService<ICorpusStore>(), owner, options.Corpus, roots) };
             }
 
-            var store = services.GetRequiredService<IndexStore>();
-            var ingestor = new CorpusIngestor(store, services.GetRequiredService<ITokenizer>(), services.GetRequiredService<IndexEmbedder>().Passages);
+            var index = services.GetRequiredService<ISpanIndex>();
+            var ingestor = new CorpusIngestor(index, services.GetRequiredService<ITokenizer>(), services.GetRequiredService<IndexEmbedder>().Passages);
             bool asJson = result.GetValue(json);
 
             var report = asJson || Console.IsOutputRedirected
@@ -86,7 +86,7 @@ internal static class IngestCommand
             {
                 output.WriteLine($"{report.Artifacts} artifacts, {report.Spans} spans, {report.Tokens} tokens " +
                     $"(added {report.Added}, updated {report.Updated}, unchanged {report.Unchanged}, removed {report.Removed}, skipped {report.Skipped}) " +
-                    $"in {report.ElapsedMs} ms, vectors by {store.Model.Id} -> {store.Path}");
+                    $"in {report.ElapsedMs} ms, vectors by {index.Model.Id} -> {services.GetRequiredService<IStoreStatus>().Location}");
                 foreach (var skip in report.SkippedFiles)
                 {
                     output.WriteLine($"  skipped {skip.Path}: {skip.Reason}");
