@@ -32,6 +32,9 @@ public sealed class MultiReplicaTests(PgliteServer pglite, ITestOutputHelper out
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
 
     private readonly string _corpus = CorpusCopy();
+    // Beside the corpus, not in it: the replicas ingest the corpus folder.
+    private readonly string _logs = Directory.CreateTempSubdirectory("contextc-pg-replicas-logs-").FullName;
+    private bool _passed;
     private readonly Slot?[] _slots = new Slot?[ReplicaCount];
     private readonly List<ReplicaProcess> _started = [];
     private readonly List<HttpClient> _retired = [];
@@ -187,12 +190,15 @@ public sealed class MultiReplicaTests(PgliteServer pglite, ITestOutputHelper out
         Assert.Equal(0, gaps);
         Assert.Equal(0, unacknowledged);
         Assert.Equal(0, documentsMissing);
+        _passed = true;
     }
 
     private async Task RunClientAsync(int client, IReadOnlyList<string> sessions)
     {
-        // Each client's choices come from its own seed, so a rerun issues the same requests in the same order per client.
+        // Each client's plan comes from its own seed, so a rerun issues the same writes in the same order per client; the
+        // replicas it picks and its pauses come from another, so retries (which depend on timing) do not change the plan.
         var random = new Random(1700 + client);
+        var routing = new Random(9100 + client);
         for (int op = 0; op < OperationsPerClient; op++)
         {
             string key = $"c{client}-op{op}";
@@ -218,7 +224,7 @@ public sealed class MultiReplicaTests(PgliteServer pglite, ITestOutputHelper out
                 write = new Acknowledged("put", null, null, $"/v1/corpora/{Corpus}/documents/{path}", JsonSerializer.Serialize(new { text, mediaType = "text/markdown" }), text) { Path = path };
             }
 
-            _acknowledged.Add(await SendUntilAcknowledgedAsync(random, write));
+            _acknowledged.Add(await SendUntilAcknowledgedAsync(routing, write));
             Interlocked.Increment(ref _completed);
         }
     }
@@ -351,8 +357,8 @@ public sealed class MultiReplicaTests(PgliteServer pglite, ITestOutputHelper out
 
     private async Task<Slot> StartReplicaAsync(int index, string name)
     {
-        string log = Path.Combine(_corpus, "..", Path.GetFileName(_corpus) + $"-{_started.Count}.log");
-        output.WriteLine($"{name}: log {Path.GetFullPath(log)}");
+        string log = Path.Combine(_logs, $"replica-{_started.Count}.log");
+        output.WriteLine($"{name}: log {log}");
         var replica = await ReplicaProcess.StartAsync(name, pglite.ConnectionString, _corpus, log, StartTimeout);
         lock (_started)
         {
@@ -459,6 +465,11 @@ public sealed class MultiReplicaTests(PgliteServer pglite, ITestOutputHelper out
         try
         {
             Directory.Delete(_corpus, recursive: true);
+            // The replicas' logs explain a failure, so only a passing run deletes them.
+            if (_passed)
+            {
+                Directory.Delete(_logs, recursive: true);
+            }
         }
         catch (IOException)
         {
