@@ -14,8 +14,9 @@ namespace ContextCompiler.Storage.Postgres.Tests;
 /// </summary>
 /// <remarks>
 /// PGlite runs one query at a time on one backend session that every connection shares: session state (SET, advisory
-/// locks, temporary tables) is common to all connections, and while one connection is in a transaction the others
-/// wait. Good for correctness, not for throughput.
+/// locks, temporary tables) is common to all connections, and while one connection is in a transaction or between the
+/// Parse and the Sync of an extended-protocol exchange the others wait (pglite/serve.mjs). Good for correctness, not
+/// for throughput.
 /// </remarks>
 public sealed class PgliteServer : IAsyncLifetime
 {
@@ -66,10 +67,9 @@ public sealed class PgliteServer : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string argument in (string[])[
-                     Path.Combine("node_modules", "@electric-sql", "pglite-socket", "dist", "scripts", "server.js"),
-                     $"--db={_dataFolder}", "--host=127.0.0.1", $"--port={port}", $"--max-connections={MaxConnections}",
-                     "--extensions=@electric-sql/pglite-pgvector:vector,@electric-sql/pglite-pg_textsearch:pg_textsearch"])
+        // serve.mjs rather than pglite-socket's own server script: it keeps each connection's extended-protocol exchange
+        // together on PGlite's one session, which concurrent connections (several replicas) need; see its header.
+        foreach (string argument in (string[])["serve.mjs", $"--db={_dataFolder}", "--host=127.0.0.1", $"--port={port}", $"--max-connections={MaxConnections}"])
         {
             start.ArgumentList.Add(argument);
         }
