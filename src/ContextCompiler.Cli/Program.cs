@@ -14,6 +14,8 @@ var root = new RootCommand("contextc: compiles token-budgeted, cited working set
     ReplayCommand.Create(),
     ReembedCommand.Create(),
     ChatCommand.Create(),
+    MigrateCommand.Create(),
+    CopyCommand.Create(),
 };
 root.Options.Add(CliShared.ProviderOption);
 root.Options.Add(CliShared.ConnectionStringOption);

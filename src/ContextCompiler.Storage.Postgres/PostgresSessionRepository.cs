@@ -349,7 +349,7 @@ public sealed class PostgresSessionRepository(PostgresDatabase database, TimePro
     }
 
     // The working set's "tokenCount", as SQLite's json_extract reads it for the listing's totals; null when it has none.
-    private static long? TokenCount(RawJson? workingSet)
+    internal static long? TokenCount(RawJson? workingSet)
     {
         if (workingSet is null)
         {

@@ -89,9 +89,6 @@ internal static class PostgresSpanWriter
         PreparedArtifact artifact, long generation, DateTimeOffset now)
     {
         var chunks = artifact.Chunks;
-        // What BM25 finds a span by: its path (as words), heading trail and body, like FTS5's title, heading and body
-        // columns; pg_textsearch indexes one column, so they are one text here, without per-column weights.
-        string title = artifact.Path.Replace('/', ' ');
         PgSql.Execute(connection, transaction, """
             INSERT INTO spans (tenant, corpus, path, ordinal, start_line, end_line, tokens, heading, text, exact_text, generation, updated_at)
             SELECT $1, $2, $3, ordinal - 1, start_line, end_line, tokens, heading, text, exact_text, $10, $11
@@ -100,7 +97,14 @@ internal static class PostgresSpanWriter
             """, corpus.Tenant, corpus.Corpus, artifact.Path,
             chunks.Select(c => c.StartLine).ToArray(), chunks.Select(c => c.EndLine).ToArray(), chunks.Select(c => c.Tokens).ToArray(),
             chunks.Select(c => (byte[])PostgresText.Bind(c.Heading)).ToArray(),
-            chunks.Select(c => SearchableText.Of(title + "\n" + c.Heading + "\n" + c.Text)).ToArray(),
+            chunks.Select(c => Searchable(artifact.Path, c.Heading, c.Text)).ToArray(),
             chunks.Select(c => (byte[])PostgresText.Bind(c.Text)).ToArray(), generation, now);
     }
+
+    /// <summary>
+    /// What BM25 finds a span by (<c>spans.text</c>): its path (as words), heading trail and body, like FTS5's title,
+    /// heading and body columns; pg_textsearch indexes one column, so they are one text here, without per-column weights.
+    /// </summary>
+    public static string Searchable(string path, string heading, string text) =>
+        SearchableText.Of(path.Replace('/', ' ') + "\n" + heading + "\n" + text);
 }

@@ -79,6 +79,24 @@ public sealed partial class IndexStore : IDisposable
         return id is null ? null : new EmbeddingModel(id, int.Parse(dims ?? "0", CultureInfo.InvariantCulture));
     }
 
+    /// <summary>
+    /// The schema version of the index at <paramref name="path"/> before opening it, which migrates it: 0 when there is
+    /// no such file or it holds no schema yet.
+    /// </summary>
+    public static int StoredSchemaVersion(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return 0;
+        }
+
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        return Scalar(connection, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'") is long and > 0
+            ? Convert.ToInt32(Scalar(connection, "SELECT COALESCE(MAX(version), 0) FROM schema_version"), CultureInfo.InvariantCulture)
+            : 0;
+    }
+
     /// <summary>Opens a new connection with the index's pragmas and sqlite-vec loaded. The caller disposes it.</summary>
     public SqliteConnection OpenConnection()
     {
