@@ -72,31 +72,7 @@ public sealed class PostgresSessionRepository(PostgresDatabase database, TimePro
     /// <inheritdoc />
     public SessionPage List(string tenant, SessionQuery query)
     {
-        // Only these fixed column names ever reach the SQL text; the caller's value merely selects one.
-        string column = (query.OrderBy ?? "createdAt") switch
-        {
-            "createdAt" => "created_at",
-            "updatedAt" => "updated_at",
-            "messageCount" => "message_count",
-            var other => throw new ArgumentException($"orderBy must be createdAt, updatedAt or messageCount, not '{other}'."),
-        };
-        string direction = (query.Direction ?? "desc").ToLowerInvariant() switch
-        {
-            "asc" => "ASC",
-            "desc" => "DESC",
-            _ => throw new ArgumentException($"direction must be asc or desc, not '{query.Direction}'."),
-        };
-        if (query.Status is not (null or SessionStatus.Open or SessionStatus.Closed))
-        {
-            throw new ArgumentException($"status must be open or closed, not '{query.Status}'.");
-        }
-
-        int limit = query.Limit ?? 50;
-        int offset = query.Offset ?? 0;
-        if (limit is < 1 or > 500 || offset < 0)
-        {
-            throw new ArgumentException("limit must be between 1 and 500 and offset at least 0.");
-        }
+        var (column, direction, limit, offset) = SessionListing.Of(query);
 
         // '>=' and '<' bounds are rounded up to a whole microsecond so they select the rows SQLite's comparison does.
         const string where = """

@@ -75,31 +75,7 @@ public sealed class SessionRepository(IndexStore store, IdempotencyKeys idempote
     /// <inheritdoc />
     public SessionPage List(string tenant, SessionQuery query)
     {
-        // Only these fixed column names ever reach the SQL text; the caller's value merely selects one.
-        string column = (query.OrderBy ?? "createdAt") switch
-        {
-            "createdAt" => "created_at",
-            "updatedAt" => "updated_at",
-            "messageCount" => "message_count",
-            var other => throw new ArgumentException($"orderBy must be createdAt, updatedAt or messageCount, not '{other}'."),
-        };
-        string direction = (query.Direction ?? "desc").ToLowerInvariant() switch
-        {
-            "asc" => "ASC",
-            "desc" => "DESC",
-            _ => throw new ArgumentException($"direction must be asc or desc, not '{query.Direction}'."),
-        };
-        if (query.Status is not (null or SessionStatus.Open or SessionStatus.Closed))
-        {
-            throw new ArgumentException($"status must be open or closed, not '{query.Status}'.");
-        }
-
-        int limit = query.Limit ?? 50;
-        int offset = query.Offset ?? 0;
-        if (limit is < 1 or > 500 || offset < 0)
-        {
-            throw new ArgumentException("limit must be between 1 and 500 and offset at least 0.");
-        }
+        var (column, direction, limit, offset) = SessionListing.Of(query);
 
         const string where = """
             WHERE tenant = $tenant AND ($user IS NULL OR user_id = CAST($user AS TEXT)) AND ($status IS NULL OR status = $status)
