@@ -40,7 +40,8 @@ public sealed class PostgresStoreProvider : IStoreProvider
             // together take turns under the migration lock. Open is synchronous because the container's factories are,
             // and nothing here runs on a synchronisation context.
             database.MigrateAsync().GetAwaiter().GetResult();
-            return new PostgresStore(database, model, options.Corpora, services.GetRequiredService<ITokenizer>(), services.GetRequiredService<TimeProvider>());
+            return new PostgresStore(
+                database, model, options.Corpora, services.GetRequiredService<ITokenizer>(), services.GetRequiredService<TimeProvider>(), options.Storage.VectorClaimLease);
         }
         catch
         {
@@ -59,10 +60,10 @@ public sealed class PostgresStore : IStore
     private readonly PostgresDatabase _database;
     private readonly PostgresSpanIndex _index;
 
-    internal PostgresStore(PostgresDatabase database, EmbeddingModel model, CorpusLimits limits, ITokenizer tokenizer, TimeProvider clock)
+    internal PostgresStore(PostgresDatabase database, EmbeddingModel model, CorpusLimits limits, ITokenizer tokenizer, TimeProvider clock, TimeSpan vectorClaimLease)
     {
         _database = database;
-        _index = new PostgresSpanIndex(database, model, clock);
+        _index = new PostgresSpanIndex(database, model, clock, vectorClaimLease);
         Sessions = new PostgresSessionRepository(database, clock);
         IdempotencyKeys = new PostgresIdempotencyKeys(database, clock);
         var corpora = new PostgresCorpusStore(database, limits, clock);

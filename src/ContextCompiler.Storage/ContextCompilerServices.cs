@@ -57,6 +57,12 @@ public sealed class StorageOptions
     /// </summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// How long a replica may take to embed the spans it claimed before another replica may claim them (a store shared by
+    /// several replicas; default 10 minutes). A replica killed mid-batch leaves its spans unembedded this long.
+    /// </summary>
+    public TimeSpan VectorClaimLease { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>The SQLite file these options name: the connection string's data source, else <paramref name="options"/>' database path.</summary>
     public string SqlitePath(ContextCompilerOptions options)
     {

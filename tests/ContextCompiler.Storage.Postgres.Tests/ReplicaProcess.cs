@@ -59,6 +59,9 @@ public sealed partial class ReplicaProcess : IDisposable
         // The cache the other test projects share: the corpus's passages are usually embedded already.
         start.Environment["ContextCompiler__EmbeddingCachePath"] = Path.Combine(Path.GetTempPath(), "contextc-test-embedding-cache.db");
         start.Environment["ContextCompiler__ApiKeys__" + ApiKey] = "replicas";
+        // A replica killed in the middle of a vector batch leaves its claimed spans to the others once the lease ends:
+        // short here, so the test sees them filled within its wait.
+        start.Environment["ContextCompiler__Storage__VectorClaimLease"] = "00:00:10";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
 
