@@ -120,7 +120,7 @@ public sealed class PostgresDocumentStore(PostgresDatabase database, ICorpusStor
     /// <inheritdoc />
     public DocumentPage List(string tenant, string corpus, string? prefix, int? limit, string? cursor)
     {
-        int take = Take(limit);
+        int take = DocumentPaging.Take(limit);
         var page = Page(corpora.ReadableKey(tenant, corpus), prefix, take, cursor);
         return page with { Items = page.Items.Select(d => d with { Corpus = corpus }).ToList() };
     }
@@ -128,7 +128,7 @@ public sealed class PostgresDocumentStore(PostgresDatabase database, ICorpusStor
     /// <inheritdoc />
     public DocumentPage ListByKey(string key, string? prefix, int? limit, string? cursor)
     {
-        int take = Take(limit);
+        int take = DocumentPaging.Take(limit);
         var row = PostgresCorpusKeys.Parse(key);
         using (var session = PgSession.Begin(database.DataSource))
         {
@@ -162,15 +162,9 @@ public sealed class PostgresDocumentStore(PostgresDatabase database, ICorpusStor
         return result;
     }
 
-    private static int Take(int? limit)
-    {
-        int take = limit ?? 100;
-        return take is >= 1 and <= 1000 ? take : throw new ArgumentException($"limit must be between 1 and 1000, not {take}.");
-    }
-
     private DocumentPage Page(string key, string? prefix, int take, string? cursor)
     {
-        string after = cursor is null ? string.Empty : DecodeCursor(cursor);
+        string after = cursor is null ? string.Empty : DocumentPaging.DecodeCursor(cursor);
         var row = PostgresCorpusKeys.Parse(key);
         using var session = PgSession.Begin(database.DataSource);
         var connection = session.Connection;
@@ -188,7 +182,7 @@ public sealed class PostgresDocumentStore(PostgresDatabase database, ICorpusStor
             items.Add(ReadInfo(reader));
         }
 
-        string? next = items.Count > take ? EncodeCursor(items[take - 1].Path) : null;
+        string? next = items.Count > take ? DocumentPaging.EncodeCursor(items[take - 1].Path) : null;
         return new DocumentPage(items.Take(take).ToList(), next);
     }
 
@@ -259,19 +253,4 @@ public sealed class PostgresDocumentStore(PostgresDatabase database, ICorpusStor
         new(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt64(3), checked((int)r.GetInt64(6)),
             Convert.ToInt64(r.GetValue(7), CultureInfo.InvariantCulture), r.GetString(4),
             r.GetInt64(8) == 0 ? DocumentStatus.Ready : DocumentStatus.Indexing, r.GetFieldValue<DateTimeOffset>(5));
-
-    // Base64url without padding of the path's UTF-8: the same cursors the SQLite store hands out.
-    private static string EncodeCursor(string path) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(path));
-
-    private static string DecodeCursor(string cursor)
-    {
-        try
-        {
-            return new UTF8Encoding(false, true).GetString(Base64Url.DecodeFromChars(cursor));
-        }
-        catch (Exception e) when (e is FormatException or DecoderFallbackException)
-        {
-            throw new ArgumentException("cursor is not one this service returned.");
-        }
-    }
 }

@@ -138,7 +138,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
     /// <inheritdoc />
     public DocumentPage List(string tenant, string corpus, string? prefix, int? limit, string? cursor)
     {
-        int take = Take(limit);
+        int take = DocumentPaging.Take(limit);
         var page = Page(corpora.ReadableKey(tenant, corpus), prefix, take, cursor);
         return page with { Items = page.Items.Select(d => d with { Corpus = corpus }).ToList() };
     }
@@ -146,7 +146,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
     /// <inheritdoc />
     public DocumentPage ListByKey(string key, string? prefix, int? limit, string? cursor)
     {
-        int take = Take(limit);
+        int take = DocumentPaging.Take(limit);
         using (var lease = store.Rent())
         using (var exists = Sql.Command(lease.Connection, null, "SELECT 1 FROM corpora WHERE key = $key", ("$key", key)))
         {
@@ -159,15 +159,9 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
         return Page(key, prefix, take, cursor);
     }
 
-    private static int Take(int? limit)
-    {
-        int take = limit ?? 100;
-        return take is >= 1 and <= 1000 ? take : throw new ArgumentException($"limit must be between 1 and 1000, not {take}.");
-    }
-
     private DocumentPage Page(string key, string? prefix, int take, string? cursor)
     {
-        string after = cursor is null ? string.Empty : DecodeCursor(cursor);
+        string after = cursor is null ? string.Empty : DocumentPaging.DecodeCursor(cursor);
         using var lease = store.Rent();
         // substr rather than LIKE: a prefix may hold '%' or '_', which LIKE would read as wildcards.
         using var select = Sql.Command(lease.Connection, null, $"""
@@ -182,7 +176,7 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
             items.Add(ReadInfo(reader));
         }
 
-        string? next = items.Count > take ? EncodeCursor(items[take - 1].Path) : null;
+        string? next = items.Count > take ? DocumentPaging.EncodeCursor(items[take - 1].Path) : null;
         return new DocumentPage(items.Take(take).ToList(), next);
     }
 
@@ -273,10 +267,25 @@ public sealed class DocumentStore(IndexStore store, CorpusStore corpora, ITokeni
         return new DocumentInfo(slash < 0 ? corpus : corpus[(slash + 1)..], r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt64(3), r.GetInt32(6),
             r.GetInt64(7), r.GetString(4), r.GetInt64(8) == 0 ? DocumentStatus.Ready : DocumentStatus.Indexing, Timestamps.Parse(r.GetString(5)));
     }
+}
 
-    private static string EncodeCursor(string path) => Convert.ToBase64String(Encoding.UTF8.GetBytes(path)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+/// <summary>How every store pages a corpus's documents: the page size, and cursors that name the last path of a page.</summary>
+public static class DocumentPaging
+{
+    /// <summary>The page size <paramref name="limit"/> asks for (default 100).</summary>
+    /// <exception cref="ArgumentException">A limit outside 1..1000.</exception>
+    public static int Take(int? limit)
+    {
+        int take = limit ?? 100;
+        return take is >= 1 and <= 1000 ? take : throw new ArgumentException($"limit must be between 1 and 1000, not {take}.");
+    }
 
-    private static string DecodeCursor(string cursor)
+    /// <summary>The cursor after <paramref name="path"/>: base64url of its UTF-8, without padding.</summary>
+    public static string EncodeCursor(string path) => Convert.ToBase64String(Encoding.UTF8.GetBytes(path)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>The path a cursor from <see cref="EncodeCursor"/> names.</summary>
+    /// <exception cref="ArgumentException">Not a cursor this service returned.</exception>
+    public static string DecodeCursor(string cursor)
     {
         try
         {
