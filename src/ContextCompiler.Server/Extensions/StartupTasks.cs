@@ -13,8 +13,7 @@ namespace ContextCompiler.Server;
 /// <c>/health/ready</c> can say it is loaded.
 /// </summary>
 internal sealed class StartupTasks(
-    ISpanIndex index, IStoreStatus database, SessionStore sessions, IIdempotencyKeyStore idempotencyKeys, OfflineAssets assets, IStore storeInUse,
-    IOptions<ServerOptions> options, ILogger<StartupTasks> logger) : IHostedService
+    IStore store, SessionStore sessions, OfflineAssets assets, IOptions<ServerOptions> options, ILogger<StartupTasks> logger) : IHostedService
 {
     private volatile bool _completed;
 
@@ -24,16 +23,16 @@ internal sealed class StartupTasks(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await RunAsync(cancellationToken);
-        storeInUse.LoadTextIndex();
+        store.LoadTextIndex();
         _completed = true;
     }
 
     // Replicas that start together take turns: the first purges and ingests, the others then find nothing to do.
-    private Task RunAsync(CancellationToken cancellationToken) => storeInUse.ExclusiveAsync("startup", () => RunOnceAsync(cancellationToken), cancellationToken);
+    private Task RunAsync(CancellationToken cancellationToken) => store.ExclusiveAsync("startup", () => RunOnceAsync(cancellationToken), cancellationToken);
 
     private async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        int expired = idempotencyKeys.PurgeExpired();
+        int expired = store.IdempotencyKeys.PurgeExpired();
         if (expired > 0)
         {
             logger.LogInformation("Deleted {Count} expired idempotency keys", expired);
@@ -45,7 +44,7 @@ internal sealed class StartupTasks(
             logger.LogInformation("Deleted {Count} sessions idle for more than {Days} days", purged, sessions.Options.RetentionDays);
         }
 
-        if (!options.Value.IngestOnStart || index.ArtifactCount() > 0)
+        if (!options.Value.IngestOnStart || store.SpanIndex.ArtifactCount() > 0)
         {
             return;
         }
@@ -53,11 +52,11 @@ internal sealed class StartupTasks(
         var corpus = options.Value.CorpusPath ?? Storage.Assets.RepositoryLayout.DefaultCorpus();
         if (corpus is null || !Directory.Exists(corpus))
         {
-            logger.LogWarning("The index {Path} is empty and no corpus folder was found to ingest; set {Section}:CorpusPath", database.Location, ServerOptions.Section);
+            logger.LogWarning("The index {Path} is empty and no corpus folder was found to ingest; set {Section}:CorpusPath", store.Status.Location, ServerOptions.Section);
             return;
         }
 
-        logger.LogInformation("The index is empty; ingesting {Corpus} into {Path}", corpus, database.Location);
+        logger.LogInformation("The index is empty; ingesting {Corpus} into {Path}", corpus, store.Status.Location);
         var progress = new Progress<IngestProgress>(p =>
         {
             if (p.Total > 0 && (p.Done == p.Total || p.Done % 64 == 0))
@@ -66,7 +65,7 @@ internal sealed class StartupTasks(
             }
         });
         // Text only: it is searchable when this returns; VectorFiller embeds the spans in the background.
-        var report = await new CorpusIngestor(index, assets.Tokenizer())
+        var report = await new CorpusIngestor(store.SpanIndex, assets.Tokenizer())
             .IngestAsync([corpus], new IngestOptions { Corpus = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(corpus))) }, progress, cancellationToken);
         logger.LogInformation("Ingested {Artifacts} artifacts, {Spans} spans in {Ms} ms", report.Artifacts, report.Spans, report.ElapsedMs);
     }
