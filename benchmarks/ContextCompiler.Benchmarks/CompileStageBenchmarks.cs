@@ -5,10 +5,10 @@ using ContextCompiler.Core.Pack;
 using ContextCompiler.Core.Retrieve;
 using ContextCompiler.Core.Select;
 using ContextCompiler.Core.Tokenization;
-using ContextCompiler.Storage.Assets;
-using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Ingest;
-using ContextCompiler.Storage.Retrieve;
+using ContextCompiler.Engine.Assets;
+using ContextCompiler.Engine.Index;
+using ContextCompiler.Engine.Ingest;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Benchmarks;
 

@@ -27,7 +27,7 @@ public class TokenizerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var root = ContextCompiler.Storage.Assets.RepositoryLayout.Root();
+        var root = ContextCompiler.Engine.Assets.RepositoryLayout.Root();
         var assets = Environment.GetEnvironmentVariable("CONTEXTC_ASSETS_DIR") is { Length: > 0 } fromEnvironment
             ? fromEnvironment
             : Path.Combine(root ?? throw new InvalidOperationException("ContextCompiler.sln not found; set CONTEXTC_ASSETS_DIR."), ".assets");

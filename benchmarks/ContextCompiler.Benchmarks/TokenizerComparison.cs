@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using ContextCompiler.Storage.Assets;
+using ContextCompiler.Engine.Assets;
 using MlTiktoken = Microsoft.ML.Tokenizers.TiktokenTokenizer;
 
 namespace ContextCompiler.Benchmarks;

@@ -1,4 +1,4 @@
-using ContextCompiler.Storage;
+using ContextCompiler.Engine;
 
 namespace ContextCompiler.Server;
 

@@ -3,7 +3,7 @@ using ContextCompiler.Core.Retrieve;
 namespace ContextCompiler.Storage.Postgres;
 
 /// <summary>
-/// Corpus keys, as citations, filters and <see cref="Index.ISpanIndex"/> name corpora, to and from the rows' (tenant,
+/// Corpus keys, as citations, filters and <see cref="Engine.Index.ISpanIndex"/> name corpora, to and from the rows' (tenant,
 /// name): <c>tenant/name</c> for a tenant's corpus, the bare name for the operator's (tenant <c>''</c> in the rows).
 /// </summary>
 public static class PostgresCorpusKeys
@@ -18,7 +18,7 @@ public static class PostgresCorpusKeys
     public static CorpusRef Parse(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        // The last '/': a corpus name never holds one (CorpusStore.ValidateName), a tenant id might.
+        // The last '/': a corpus name never holds one (CorpusNames.Validate), a tenant id might.
         int slash = key.LastIndexOf('/');
         return slash < 0 ? new CorpusRef(OperatorTenant, key) : new CorpusRef(key[..slash], key[(slash + 1)..]);
     }

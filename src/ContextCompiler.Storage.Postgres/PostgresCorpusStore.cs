@@ -1,5 +1,5 @@
 using System.Globalization;
-using ContextCompiler.Storage.Corpora;
+using ContextCompiler.Engine.Corpora;
 using Npgsql;
 
 namespace ContextCompiler.Storage.Postgres;
@@ -25,7 +25,7 @@ public sealed class PostgresCorpusStore(PostgresDatabase database, CorpusLimits 
     public CorpusInfo Create(string tenant, string name)
     {
         CheckTenant(tenant);
-        CorpusStore.ValidateName(name);
+        CorpusNames.Validate(name);
         using var connection = database.DataSource.OpenConnection();
         using var transaction = connection.BeginTransaction();
         PgSql.LockTenant(connection, transaction, tenant);

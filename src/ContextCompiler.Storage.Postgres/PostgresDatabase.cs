@@ -24,6 +24,15 @@ public sealed class PostgresDatabase : IAsyncDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         builder.UseVector();
+        if (builder.ConnectionStringBuilder.SearchPath is { Length: > 0 } searchPath)
+        {
+            // Search Path travels as a start-up parameter, which a proxy or PGlite may drop; setting it on each new
+            // connection holds everywhere (a temporary evaluation schema relies on it).
+            builder.UsePhysicalConnectionInitializer(
+                connection => SetSearchPath(connection, searchPath).GetAwaiter().GetResult(),
+                connection => SetSearchPath(connection, searchPath));
+        }
+
         DataSource = builder.Build();
     }
 
@@ -91,6 +100,13 @@ public sealed class PostgresDatabase : IAsyncDisposable
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+
+    private static async Task SetSearchPath(NpgsqlConnection connection, string searchPath)
+    {
+        await using var command = new NpgsqlCommand("SELECT set_config('search_path', $1, false)", connection);
+        command.Parameters.AddWithValue(searchPath);
+        await command.ExecuteNonQueryAsync();
+    }
 
     private static async Task<bool> ApplyAsync(NpgsqlConnection connection, Migration migration, CancellationToken cancellationToken)
     {

@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text;
 using ContextCompiler.Core.Ingest;
 using ContextCompiler.Core.Tokenization;
-using ContextCompiler.Storage.Corpora;
-using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Ingest;
+using ContextCompiler.Engine.Corpora;
+using ContextCompiler.Engine.Index;
+using ContextCompiler.Engine.Ingest;
 using Npgsql;
 
 namespace ContextCompiler.Storage.Postgres;

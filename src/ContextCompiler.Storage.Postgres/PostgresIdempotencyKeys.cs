@@ -1,4 +1,4 @@
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Sessions;
 using Npgsql;
 using NpgsqlTypes;
 

@@ -1,4 +1,4 @@
-using ContextCompiler.Storage.Stores;
+using ContextCompiler.Engine.Stores;
 using NpgsqlTypes;
 
 namespace ContextCompiler.Storage.Postgres;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using ContextCompiler.Core.Cite;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Sessions;
 using Npgsql;
 using NpgsqlTypes;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Index;
 using Npgsql;
 using Pgvector;
 

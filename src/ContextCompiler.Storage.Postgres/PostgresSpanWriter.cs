@@ -1,6 +1,6 @@
 using ContextCompiler.Core.Text;
-using ContextCompiler.Storage.Corpora;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Corpora;
+using ContextCompiler.Engine.Index;
 using Npgsql;
 using NpgsqlTypes;
 

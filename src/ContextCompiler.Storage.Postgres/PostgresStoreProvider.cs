@@ -1,11 +1,13 @@
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Tokenization;
-using ContextCompiler.Storage.Corpora;
-using ContextCompiler.Storage.Embedding;
-using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Sessions;
-using ContextCompiler.Storage.Stores;
+using ContextCompiler.Engine;
+using ContextCompiler.Engine.Corpora;
+using ContextCompiler.Engine.Embedding;
+using ContextCompiler.Engine.Index;
+using ContextCompiler.Engine.Sessions;
+using ContextCompiler.Engine.Stores;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace ContextCompiler.Storage.Postgres;
 
@@ -47,6 +49,71 @@ public sealed class PostgresStoreProvider : IStoreProvider
         {
             database.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
+        }
+    }
+    /// <inheritdoc />
+    /// <remarks>
+    /// A schema of its own (<c>contextc_eval_…</c>) in the database the options name, first on the search path, so the
+    /// store's tables, indexes and migrations land there while the extensions stay in <c>public</c>; dropped on dispose.
+    /// </remarks>
+    public ITemporaryStore CreateTemporary(ContextCompilerOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.Storage.ConnectionString))
+        {
+            throw new ArgumentException("The postgres store needs ContextCompiler:Storage:ConnectionString (an Npgsql connection string, e.g. Host=db;Database=contextc;Username=app).");
+        }
+
+        return TemporarySchema.Create(options.Storage);
+    }
+
+    /// <summary>A schema that holds one temporary store and is dropped with everything in it.</summary>
+    private sealed class TemporarySchema : ITemporaryStore
+    {
+        private readonly string _baseConnectionString;
+        private readonly string _schema;
+
+        private TemporarySchema(string baseConnectionString, string schema, StorageOptions storage) =>
+            (_baseConnectionString, _schema, Storage) = (baseConnectionString, schema, storage);
+
+        public StorageOptions Storage { get; }
+
+        public static TemporarySchema Create(StorageOptions storage)
+        {
+            string schema = "contextc_eval_" + Guid.NewGuid().ToString("N");
+            string baseConnectionString = storage.ConnectionString!;
+            using (var connection = new NpgsqlConnection(baseConnectionString))
+            {
+                connection.Open();
+                // The extensions first, where the search path puts them (public): created by the temporary schema's first
+                // migration, they would belong to it and go when it is dropped.
+                using var command = new NpgsqlCommand(
+                    $"CREATE EXTENSION IF NOT EXISTS vector; CREATE EXTENSION IF NOT EXISTS pg_textsearch; CREATE SCHEMA {schema}", connection);
+                command.ExecuteNonQuery();
+            }
+
+            var builder = new NpgsqlConnectionStringBuilder(baseConnectionString) { SearchPath = $"{schema},public" };
+            return new TemporarySchema(baseConnectionString, schema, new StorageOptions
+            {
+                Provider = storage.Provider,
+                ConnectionString = builder.ConnectionString,
+                VectorClaimLease = storage.VectorClaimLease,
+            });
+        }
+
+        public void Dispose()
+        {
+            NpgsqlConnection.ClearAllPools();
+            try
+            {
+                using var connection = new NpgsqlConnection(_baseConnectionString);
+                connection.Open();
+                using var command = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {_schema} CASCADE", connection);
+                command.ExecuteNonQuery();
+            }
+            catch (NpgsqlException)
+            {
+                // A schema left behind is harmless to the service (nothing reads it); the evaluation's report is what matters.
+            }
         }
     }
 }

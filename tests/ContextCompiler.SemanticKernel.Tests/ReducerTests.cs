@@ -1,5 +1,5 @@
 using ContextCompiler.Server.Tests;
-using ContextCompiler.Storage.Assets;
+using ContextCompiler.Engine.Assets;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
 using MlTiktoken = Microsoft.ML.Tokenizers.TiktokenTokenizer;

@@ -107,7 +107,7 @@ public sealed class CompileApiTests(SharedServer server) : IClassFixture<SharedS
         Assert.Equal(encoding, set.GetProperty("manifest").GetProperty("tokenizer").GetString());
         int tokens = set.GetProperty("tokenCount").GetInt32();
         Assert.InRange(tokens, 1, 300);
-        Assert.Equal(tokens, ContextCompiler.Storage.Assets.OfflineAssets.Default.Tokenizer(encoding).CountTokens(set.GetProperty("text").GetString()));
+        Assert.Equal(tokens, ContextCompiler.Engine.Assets.OfflineAssets.Default.Tokenizer(encoding).CountTokens(set.GetProperty("text").GetString()));
     }
 
     [Fact]

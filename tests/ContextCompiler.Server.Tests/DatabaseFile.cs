@@ -1,5 +1,5 @@
 using System.Globalization;
-using ContextCompiler.Storage.Assets;
+using ContextCompiler.Engine.Assets;
 using Microsoft.Data.Sqlite;
 
 namespace ContextCompiler.Server.Tests;

@@ -3,8 +3,8 @@ using System.Net.Http.Json;
 using ContextCompiler.Cli.Commands;
 using ContextCompiler.Core.Errors;
 using ContextCompiler.Server.Mcp;
-using ContextCompiler.Storage.Corpora;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Corpora;
+using ContextCompiler.Engine.Sessions;
 using ModelContextProtocol.Protocol;
 
 namespace ContextCompiler.Server.Tests;

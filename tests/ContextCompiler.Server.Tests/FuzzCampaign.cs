@@ -2,13 +2,14 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Index;
+using ContextCompiler.Engine.Sessions;
 using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Server.Tests;
 
@@ -85,7 +86,7 @@ public sealed class FuzzCampaign : IAsyncLifetime
         _client = _app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
         _store = _app.Services.GetRequiredService<SessionStore>();
         _turns = _app.Services.GetRequiredService<TurnService>();
-        _index = _app.Services.GetRequiredService<IndexStore>();
+        _index = SqliteStore.Of(_app.Services).Index;
 
         string witness = await CreateWitnessAsync();
         _ids[FuzzTarget.Witness] = witness;

@@ -1,7 +1,8 @@
 using System.Net;
-using ContextCompiler.Storage.Stores;
+using ContextCompiler.Engine.Stores;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Server.Tests;
 
@@ -82,7 +83,7 @@ public sealed class HealthProbeTests(SharedServer server) : IClassFixture<Shared
         Assert.Contains("start-up", before.Description, StringComparison.Ordinal);
 
         // The same database opened again: its text index is not loaded until asked for.
-        using var cold = new SqliteStoreProvider().Open(services, services.GetRequiredService<Storage.ContextCompilerOptions>());
+        using var cold = new SqliteStoreProvider().Open(services, services.GetRequiredService<Engine.ContextCompilerOptions>());
         var unloaded = await new ReadinessChecks.TextIndexCheck(cold, started).CheckHealthAsync(context);
         Assert.Equal(HealthStatus.Unhealthy, unloaded.Status);
         cold.LoadTextIndex();

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Sessions;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ContextCompiler.Server.Tests;

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Server.Tests;
 

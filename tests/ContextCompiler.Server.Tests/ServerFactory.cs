@@ -1,8 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using ContextCompiler.Server;
-using ContextCompiler.Storage;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine;
+using ContextCompiler.Engine.Sessions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;

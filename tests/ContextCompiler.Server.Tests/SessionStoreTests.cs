@@ -1,8 +1,8 @@
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Tokenization;
-using ContextCompiler.Storage.Assets;
-using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Assets;
+using ContextCompiler.Engine.Index;
+using ContextCompiler.Engine.Sessions;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ContextCompiler.Server.Tests;

@@ -135,7 +135,7 @@ public sealed class TurnTests(SharedServer server) : IClassFixture<SharedServer>
         await _client.Turn(id, "How do I enable write-ahead logging?", new { contextBudget = 300, historyBudget = 100, tokenizer = "gpt-4" });
         await _client.Say(id, "assistant", "Run PRAGMA journal_mode=WAL.");
         var turn = await _client.Turn(id, "Does it stay on?", new { contextBudget = 300, historyBudget = 100, tokenizer = "gpt-4" });
-        var cl100k = ContextCompiler.Storage.Assets.OfflineAssets.Default.Tokenizer("cl100k_base");
+        var cl100k = ContextCompiler.Engine.Assets.OfflineAssets.Default.Tokenizer("cl100k_base");
         var set = turn.GetProperty("workingSet");
         Assert.Equal("cl100k_base", set.GetProperty("manifest").GetProperty("tokenizer").GetString());
         Assert.Equal(set.GetProperty("tokenCount").GetInt32(), cl100k.CountTokens(set.GetProperty("text").GetString()));

@@ -1,4 +1,4 @@
-using ContextCompiler.Storage.Corpora;
+using ContextCompiler.Engine.Corpora;
 
 namespace ContextCompiler.Storage.Postgres.Tests;
 

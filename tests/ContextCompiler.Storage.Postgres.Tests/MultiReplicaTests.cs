@@ -436,7 +436,7 @@ public sealed class MultiReplicaTests(PgliteServer pglite, ITestOutputHelper out
         var folder = Directory.CreateTempSubdirectory("contextc-pg-replicas-").FullName;
         foreach (var file in CorpusFiles)
         {
-            File.Copy(Path.Combine(Storage.Assets.RepositoryLayout.DefaultCorpus()!, file), Path.Combine(folder, file));
+            File.Copy(Path.Combine(Engine.Assets.RepositoryLayout.DefaultCorpus()!, file), Path.Combine(folder, file));
         }
 
         return folder;

@@ -1,6 +1,6 @@
 using ContextCompiler.Core.Retrieve;
-using ContextCompiler.Storage.Corpora;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Corpora;
+using ContextCompiler.Engine.Index;
 
 namespace ContextCompiler.Storage.Postgres.Tests;
 

@@ -132,7 +132,7 @@ public sealed class ServerOnPostgresTests(PgliteServer pglite) : IClassFixture<P
             Directory.CreateDirectory(corpus);
             foreach (var file in CorpusFiles)
             {
-                File.Copy(Path.Combine(Storage.Assets.RepositoryLayout.DefaultCorpus()!, file), Path.Combine(corpus, file));
+                File.Copy(Path.Combine(Engine.Assets.RepositoryLayout.DefaultCorpus()!, file), Path.Combine(corpus, file));
             }
         }
 

@@ -1,5 +1,5 @@
-using ContextCompiler.Storage.Corpora;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Corpora;
+using ContextCompiler.Engine.Index;
 
 namespace ContextCompiler.Storage.Postgres.Tests;
 

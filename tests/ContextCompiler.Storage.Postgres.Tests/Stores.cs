@@ -1,7 +1,7 @@
 using ContextCompiler.Core.Ingest;
 using ContextCompiler.Core.Tokenization;
-using ContextCompiler.Storage.Corpora;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Corpora;
+using ContextCompiler.Engine.Index;
 
 namespace ContextCompiler.Storage.Postgres.Tests;
 

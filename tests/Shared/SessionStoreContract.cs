@@ -1,7 +1,7 @@
 using System.Text.Json;
 using ContextCompiler.Core.Cite;
 
-namespace ContextCompiler.Storage.Sessions.Contract;
+namespace ContextCompiler.Engine.Sessions.Contract;
 
 /// <summary>
 /// What every <see cref="ISessionRepository"/> and <see cref="IIdempotencyKeyStore"/> must do, run against each store by

@@ -4,9 +4,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Retrieve;
+using ContextCompiler.Engine.Index;
 using Microsoft.Extensions.DependencyInjection;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Benchmarks.Corpora;
 
@@ -35,7 +35,7 @@ internal static class UploadLoad
     public static async Task<int> RunAsync(string[] args)
     {
         var phases = BenchmarkArgs.Option(args, "--phases", "throughput,freshness,compile").Split(',');
-        string root = ContextCompiler.Storage.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
+        string root = ContextCompiler.Engine.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
         string docs = Path.Combine(root, "corpora", "sqlite-docs");
         var all = Directory.GetFiles(docs, "*.md", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(docs, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToArray();
@@ -285,7 +285,7 @@ internal static class UploadLoad
         var shared = (await http.GetFromJsonAsync<JsonElement>("/v1/corpora")).GetProperty("items").EnumerateArray()
             .First(c => c.GetProperty("shared").GetBoolean()).GetProperty("name").GetString()!;
         await CreateCorpus(http, Corpus);
-        var store = server.App.Services.GetRequiredService<IndexStore>();
+        var store = SqliteStore.Of(server.App.Services).Index;
 
         // Warm-up: JIT, snapshot, the 30 query embeddings into the in-memory cache.
         await CompileLoop(http, questions, shared, 3, 0.5);
@@ -382,7 +382,7 @@ internal static class UploadLoad
             o.EmbeddingCachePath = cache;
         });
         await server.WaitForVectorsAsync();
-        var store = server.App.Services.GetRequiredService<IndexStore>();
+        var store = SqliteStore.Of(server.App.Services).Index;
         var loads = new List<double>();
         int spans = 0;
         for (int i = 0; i < 7; i++)

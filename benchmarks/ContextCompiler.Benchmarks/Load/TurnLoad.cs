@@ -24,7 +24,7 @@ internal static class TurnLoad
         var sessionCounts = BenchmarkArgs.Option(args, "--sessions", "1,4,16,32").Split(',').Select(int.Parse).ToArray();
         double seconds = double.Parse(BenchmarkArgs.Option(args, "--seconds", "15"), CultureInfo.InvariantCulture);
         bool keys = args.Contains("--idempotency-keys");
-        string root = ContextCompiler.Storage.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
+        string root = ContextCompiler.Engine.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
         var questions = File.ReadLines(Path.Combine(root, "benchmarks", "questions", "sqlite-docs.dev.jsonl"))
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("query").GetString()!).ToArray();
         await using var server = await LoopbackServer.StartAsync("turns", (o, _) =>

@@ -32,7 +32,7 @@ internal static class McpOverhead
         int requests = int.Parse(BenchmarkArgs.Option(args, "--requests", "500"), CultureInfo.InvariantCulture);
         int budget = int.Parse(BenchmarkArgs.Option(args, "--budget", "1000"), CultureInfo.InvariantCulture);
         string files = BenchmarkArgs.Option(args, "--files", string.Join(',', DefaultFiles));
-        string root = ContextCompiler.Storage.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
+        string root = ContextCompiler.Engine.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
         await using var server = await LoopbackServer.StartAsync("mcp", (o, folder) =>
         {
             o.CorpusPath = CopyCorpus(Path.Combine(root, "corpora", "sqlite-docs"), Path.Combine(folder, "sqlite-docs"), files);

@@ -4,10 +4,10 @@ using System.Text.Json;
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Embedding;
 using ContextCompiler.Embeddings;
-using ContextCompiler.Storage.Assets;
-using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Retrieve;
+using ContextCompiler.Engine.Assets;
+using ContextCompiler.Engine.Index;
 using Microsoft.Extensions.AI;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Benchmarks.Neural;
 

@@ -9,11 +9,11 @@ using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Embedding;
 using ContextCompiler.Core.Retrieve;
 using ContextCompiler.Core.Tokenization;
-using ContextCompiler.Storage.Assets;
-using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Ingest;
-using ContextCompiler.Storage.Retrieve;
+using ContextCompiler.Engine.Assets;
+using ContextCompiler.Engine.Index;
+using ContextCompiler.Engine.Ingest;
 using Microsoft.Data.Sqlite;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Benchmarks;
 
@@ -533,7 +533,7 @@ internal static class QuickMeasurements
 
     private static Settings Parse(string[] args)
     {
-        var root = ContextCompiler.Storage.Assets.RepositoryLayout.Root();
+        var root = ContextCompiler.Engine.Assets.RepositoryLayout.Root();
         int spans = 100_000, ingestRuns = 3;
         double minSeconds = 3, maxSeconds = 12;
         string? corpus = null, questions = null;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Index;
 using Microsoft.Data.Sqlite;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Benchmarks.Quick;
 

@@ -27,7 +27,7 @@ internal static class TelemetryCost
         var sessionCounts = BenchmarkArgs.Option(args, "--sessions", "1,8").Split(',').Select(int.Parse).ToArray();
         double seconds = double.Parse(BenchmarkArgs.Option(args, "--seconds", "15"), CultureInfo.InvariantCulture);
         int rounds = int.Parse(BenchmarkArgs.Option(args, "--rounds", "2"), CultureInfo.InvariantCulture);
-        string root = ContextCompiler.Storage.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
+        string root = ContextCompiler.Engine.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
         var questions = File.ReadLines(Path.Combine(root, "benchmarks", "questions", "sqlite-docs.dev.jsonl"))
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("query").GetString()!).ToArray();
         string folder = Directory.CreateTempSubdirectory("contextc-telemetry-").FullName;

@@ -40,7 +40,7 @@ internal static class UiRender
         int turns = int.Parse(BenchmarkArgs.Option(args, "--turns", "50"), CultureInfo.InvariantCulture);
         int requests = int.Parse(BenchmarkArgs.Option(args, "--requests", "200"), CultureInfo.InvariantCulture);
         string files = BenchmarkArgs.Option(args, "--files", string.Join(',', DefaultFiles));
-        string root = ContextCompiler.Storage.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
+        string root = ContextCompiler.Engine.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
 
         var serverTimes = new ConcurrentQueue<double>();
         await using var server = await LoopbackServer.StartAsync("ui", (o, folder) =>

@@ -1,11 +1,12 @@
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using ContextCompiler.Storage.Assets;
-using ContextCompiler.Storage.Embedding;
-using ContextCompiler.Storage;
+using ContextCompiler.Engine.Assets;
+using ContextCompiler.Engine.Embedding;
+using ContextCompiler.Engine;
 using Microsoft.Extensions.DependencyInjection;
-using StoreProviders = ContextCompiler.Storage.Stores.StoreProviders;
+using StoreProviders = ContextCompiler.Engine.Stores.StoreProviders;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Cli.Commands;
 
@@ -109,7 +110,7 @@ internal static class CliShared
     /// <summary>The SQLite file this run uses (<c>--connection-string</c>, else <paramref name="database"/>), or null on another store.</summary>
     public static string? SqlitePath(string database) =>
         string.Equals(Storage.Provider, StoreProviders.Sqlite, StringComparison.OrdinalIgnoreCase)
-            ? Storage.SqlitePath(new ContextCompilerOptions { DatabasePath = database })
+            ? SqliteStoreProvider.PathOf(new ContextCompilerOptions { DatabasePath = database, Storage = Storage })
             : null;
 
     /// <summary>

@@ -3,8 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Retrieve;
-using ContextCompiler.Storage.Assets;
-using ContextCompiler.Storage.Retrieve;
+using ContextCompiler.Engine.Assets;
 
 namespace ContextCompiler.Cli.Commands;
 

@@ -1,8 +1,9 @@
 using System.CommandLine;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Index;
 using ContextCompiler.Storage.Postgres;
 using ContextCompiler.Storage.Postgres.Copy;
 using Microsoft.Extensions.DependencyInjection;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Cli.Commands;
 
@@ -43,7 +44,7 @@ internal static class CopyCommand
                     await output.WriteLineAsync($"target: applied migrations {string.Join(", ", applied)}");
                 }
 
-                var report = new SqliteToPostgresCopy(services.GetRequiredService<IndexStore>(), target).Run();
+                var report = new SqliteToPostgresCopy(SqliteStore.Of(services).Index, target).Run();
                 await output.WriteLineAsync($"{"table",-18} {"sqlite",10} {"postgres",10}  sha-256 (first 16)");
                 foreach (var table in report.Tables)
                 {

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using ContextCompiler.Storage.Corpora;
+using ContextCompiler.Engine.Corpora;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ContextCompiler.Cli.Commands;

@@ -2,14 +2,16 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using ContextCompiler.Core.Evaluate;
-using ContextCompiler.Storage.Assets;
-using ContextCompiler.Storage.Evaluate;
+using ContextCompiler.Engine.Assets;
+using ContextCompiler.Engine.Evaluate;
 
 namespace ContextCompiler.Cli.Commands;
 
 /// <summary>
 /// <c>contextc eval --dataset DIR [--budgets 250,500,...] [--strategies a,b] [--run FILE] [--out DIR] [--json] [--limit N]
-/// [--set key=value] [--corpus-dir DIR]</c>: retrieval and working-set benchmarks on BEIR, SQuAD and dialog sets.
+/// [--set key=value] [--corpus-dir DIR]</c>: retrieval and working-set benchmarks on BEIR, SQuAD and dialog sets, in a
+/// temporary store of the kind <c>--provider</c> names (SQLite: a file in a temporary folder; PostgreSQL: a schema of its
+/// own in the <c>--connection-string</c> database), removed afterwards.
 /// </summary>
 internal static class EvalCommand
 {
@@ -57,13 +59,13 @@ internal static class EvalCommand
                 Strategies = result.GetValue(strategies),
                 Set = result.GetValue(set) ?? [],
                 Limit = result.GetValue(limit),
-                CorpusDirectory = result.GetValue(corpusDir) ?? Storage.Assets.RepositoryLayout.DefaultCorpus(),
+                CorpusDirectory = result.GetValue(corpusDir) ?? Engine.Assets.RepositoryLayout.DefaultCorpus(),
                 Chunking = new Core.Ingest.ChunkingOptions { MaxTokens = result.GetValue(maxTokens) ?? (data.Format == "beir" ? 512 : 256) },
-                EmbeddingModel = result.GetValue(model) ?? Storage.Embedding.EmbedderCatalog.DefaultModel,
+                EmbeddingModel = result.GetValue(model) ?? Engine.Embedding.EmbedderCatalog.DefaultModel,
             };
             await Console.Error.WriteLineAsync($"eval: {data.Name} ({data.Format}), {data.Documents.Count} documents, budgets {string.Join(",", settings.Budgets)}");
-            using var catalog = new Storage.Embedding.EmbedderCatalog(OfflineAssets.Default, EmbeddingCachePath());
-            var outcome = await new EvalRunner(OfflineAssets.Default, catalog).RunAsync(data, settings, new LineProgress(), cancellation);
+            using var catalog = new Engine.Embedding.EmbedderCatalog(OfflineAssets.Default, EmbeddingCachePath());
+            var outcome = await new EvalRunner(OfflineAssets.Default, catalog, CliShared.Storage).RunAsync(data, settings, new LineProgress(), cancellation);
             var report = outcome.Report;
 
             if (runFile is not null && outcome.Run is { } ranking)
@@ -158,5 +160,5 @@ internal static class EvalCommand
     // Passage embeddings outlive the temporary index of each run, so a second evaluation of the same set embeds nothing.
     private static string EmbeddingCachePath() =>
         Environment.GetEnvironmentVariable("CONTEXTC_EMBEDDING_CACHE")
-        ?? Path.Combine(Storage.Assets.RepositoryLayout.Root() ?? ".", "data", "embedding-cache.db");
+        ?? Path.Combine(Engine.Assets.RepositoryLayout.Root() ?? ".", "data", "embedding-cache.db");
 }

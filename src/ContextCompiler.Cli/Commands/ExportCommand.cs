@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Index;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Cli.Commands;
 
@@ -16,7 +17,7 @@ internal static class ExportCommand
         {
             var path = result.GetValue(db)!;
             using var services = CliShared.Existing(path);
-            var reader = new IndexReader(services.GetRequiredService<IndexStore>());
+            var reader = new IndexReader(SqliteStore.Of(services).Index);
             await using var output = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false, NewLine = "\n" };
             foreach (var span in reader.ExportSpans())
             {

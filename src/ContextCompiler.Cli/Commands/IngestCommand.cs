@@ -2,12 +2,12 @@ using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ContextCompiler.Core.Ingest;
-using ContextCompiler.Storage.Assets;
-using ContextCompiler.Storage.Corpora;
+using ContextCompiler.Engine.Assets;
+using ContextCompiler.Engine.Corpora;
 using ContextCompiler.Core.Tokenization;
-using ContextCompiler.Storage.Embedding;
-using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Ingest;
+using ContextCompiler.Engine.Embedding;
+using ContextCompiler.Engine.Index;
+using ContextCompiler.Engine.Ingest;
 using Spectre.Console;
 
 namespace ContextCompiler.Cli.Commands;

@@ -1,8 +1,9 @@
 using System.CommandLine;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Index;
 using ContextCompiler.Storage.Postgres;
 using Microsoft.Extensions.DependencyInjection;
-using StoreProviders = ContextCompiler.Storage.Stores.StoreProviders;
+using StoreProviders = ContextCompiler.Engine.Stores.StoreProviders;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Cli.Commands;
 
@@ -30,7 +31,7 @@ internal static class MigrateCommand
                     int before = IndexStore.StoredSchemaVersion(path);
                     // Opening the index is what migrates it (a new file is created with the default model).
                     using var services = CliShared.Services(path);
-                    int after = services.GetRequiredService<IndexStore>().SchemaVersion();
+                    int after = SqliteStore.Of(services).Index.SchemaVersion();
                     applied = Enumerable.Range(before + 1, Math.Max(0, after - before)).ToList();
                     where = path;
                 }

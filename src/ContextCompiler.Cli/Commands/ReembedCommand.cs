@@ -1,6 +1,7 @@
 using System.CommandLine;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Index;
 using Spectre.Console;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Cli.Commands;
 
@@ -12,7 +13,7 @@ internal static class ReembedCommand
         var db = CliShared.DatabaseOption();
         var model = new Option<string>("--model")
         {
-            Description = $"The model to move to: {string.Join(", ", Storage.Embedding.EmbedderCatalog.Known)}.",
+            Description = $"The model to move to: {string.Join(", ", Engine.Embedding.EmbedderCatalog.Known)}.",
             Required = true,
         };
         var command = new Command("reembed", "Move an index to another embedding model: drop its vectors and embed every span again (cached embeddings are reused).")
@@ -32,7 +33,7 @@ internal static class ReembedCommand
             using var catalog = CliShared.Catalog(path);
             var target = catalog.Describe(result.GetValue(model)!);
             var before = IndexStore.StoredModel(path);
-            using var store = before == target ? catalog.Open(path, target.Id) : IndexStore.SwitchModel(path, Storage.Assets.OfflineAssets.Default.Vec0Path, target);
+            using var store = before == target ? catalog.Open(path, target.Id) : IndexStore.SwitchModel(path, Engine.Assets.OfflineAssets.Default.Vec0Path, target);
             var indexer = new VectorIndexer(store, catalog.For(target.Id).Passages);
             VectorFillReport report;
             if (Console.IsErrorRedirected)

@@ -4,9 +4,8 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Evaluate;
-using ContextCompiler.Storage.Assets;
-using ContextCompiler.Storage.Retrieve;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Assets;
+using ContextCompiler.Engine.Sessions;
 
 namespace ContextCompiler.Cli.Commands;
 

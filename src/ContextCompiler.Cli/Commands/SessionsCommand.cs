@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Sessions;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ContextCompiler.Cli.Commands;

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Index;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Cli.Commands;
 
@@ -17,7 +18,7 @@ internal static class StatsCommand
         {
             var path = result.GetValue(db)!;
             using var services = CliShared.Existing(path);
-            var stats = new IndexReader(services.GetRequiredService<IndexStore>()).Stats();
+            var stats = new IndexReader(SqliteStore.Of(services).Index).Stats();
             if (result.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(stats, CliShared.Json));

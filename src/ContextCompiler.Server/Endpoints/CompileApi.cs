@@ -1,6 +1,6 @@
 using ContextCompiler.Core.Compile;
-using ContextCompiler.Storage.Corpora;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Corpora;
+using ContextCompiler.Engine.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ContextCompiler.Server.Endpoints;

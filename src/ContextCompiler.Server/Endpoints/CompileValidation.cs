@@ -1,5 +1,5 @@
 using ContextCompiler.Core.Compile;
-using ContextCompiler.Storage.Corpora;
+using ContextCompiler.Engine.Corpora;
 
 namespace ContextCompiler.Server.Endpoints;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Sessions;
 
 namespace ContextCompiler.Server.Endpoints;
 
@@ -67,10 +67,10 @@ internal static class JsonBodyProblems
 }
 
 /// <summary>GET /health. <see cref="Vectors"/> counts the spans embedded so far: on a fresh index they fill in after start.</summary>
-public sealed record HealthResponse(string Status, int SchemaVersion, string EmbeddingModel, ContextCompiler.Storage.Index.VectorProgress Vectors);
+public sealed record HealthResponse(string Status, int SchemaVersion, string EmbeddingModel, ContextCompiler.Engine.Index.VectorProgress Vectors);
 
 /// <summary>A probe's answer: <c>Healthy</c> or <c>Unhealthy</c>, each check's outcome, and (readiness only) vector progress.</summary>
-public sealed record ProbeResponse(string Status, IReadOnlyList<ProbeCheck> Checks, ContextCompiler.Storage.Index.VectorProgress? Vectors);
+public sealed record ProbeResponse(string Status, IReadOnlyList<ProbeCheck> Checks, ContextCompiler.Engine.Index.VectorProgress? Vectors);
 
 /// <summary>One health check's outcome and how long it took.</summary>
 public sealed record ProbeCheck(string Name, string Status, string? Description, double DurationMs);

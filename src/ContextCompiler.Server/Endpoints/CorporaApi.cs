@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using ContextCompiler.Storage.Corpora;
+using ContextCompiler.Engine.Corpora;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.OpenApi;

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ContextCompiler.Core.Errors;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Sessions;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 

@@ -1,5 +1,5 @@
 using ContextCompiler.Core.Evaluate;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ContextCompiler.Server.Endpoints;

@@ -1,4 +1,4 @@
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Index;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 

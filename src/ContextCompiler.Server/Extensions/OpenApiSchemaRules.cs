@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using ContextCompiler.Core.Compile;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Sessions;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 

@@ -1,5 +1,5 @@
-using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Stores;
+using ContextCompiler.Engine.Index;
+using ContextCompiler.Engine.Stores;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace ContextCompiler.Server;

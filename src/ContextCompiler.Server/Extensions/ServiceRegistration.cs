@@ -1,5 +1,5 @@
-using ContextCompiler.Storage;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine;
+using ContextCompiler.Engine.Sessions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -16,7 +16,7 @@ public static class ServiceRegistration
         // First: hosted services start in the order they are registered, and the start-up ingest must already be traced.
         services.AddContextCompilerTelemetry(configuration);
         // A store that does not exist is refused before anything starts, with the reason and no host start-up trace.
-        _ = Storage.Stores.StoreProviders.Resolve(configuration[$"{ServerOptions.Section}:Storage:Provider"]);
+        _ = Engine.Stores.StoreProviders.Resolve(configuration[$"{ServerOptions.Section}:Storage:Provider"]);
         var options = services.AddOptions<ServerOptions>().Bind(configuration.GetSection(ServerOptions.Section));
         if (configure is not null)
         {

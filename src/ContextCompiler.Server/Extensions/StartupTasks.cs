@@ -1,8 +1,8 @@
-using ContextCompiler.Storage.Assets;
-using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Ingest;
-using ContextCompiler.Storage.Stores;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Assets;
+using ContextCompiler.Engine.Index;
+using ContextCompiler.Engine.Ingest;
+using ContextCompiler.Engine.Stores;
+using ContextCompiler.Engine.Sessions;
 using Microsoft.Extensions.Options;
 
 namespace ContextCompiler.Server;
@@ -49,7 +49,7 @@ internal sealed class StartupTasks(
             return;
         }
 
-        var corpus = options.Value.CorpusPath ?? Storage.Assets.RepositoryLayout.DefaultCorpus();
+        var corpus = options.Value.CorpusPath ?? Engine.Assets.RepositoryLayout.DefaultCorpus();
         if (corpus is null || !Directory.Exists(corpus))
         {
             logger.LogWarning("The index {Path} is empty and no corpus folder was found to ingest; set {Section}:CorpusPath", store.Status.Location, ServerOptions.Section);

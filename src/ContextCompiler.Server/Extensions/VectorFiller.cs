@@ -1,5 +1,5 @@
 using ContextCompiler.Core.Telemetry;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Index;
 
 namespace ContextCompiler.Server;
 

@@ -3,8 +3,8 @@ using System.Security.Claims;
 using ContextCompiler.Core.Cite;
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Server.Endpoints;
-using ContextCompiler.Storage.Corpora;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Corpora;
+using ContextCompiler.Engine.Sessions;
 using ModelContextProtocol.Server;
 
 namespace ContextCompiler.Server.Mcp;

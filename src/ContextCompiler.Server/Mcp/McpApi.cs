@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Sessions;
 using ModelContextProtocol.AspNetCore;
 
 namespace ContextCompiler.Server.Mcp;

@@ -1,6 +1,6 @@
 using ContextCompiler.Core.Cite;
 using ContextCompiler.Server.Endpoints;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Sessions;
 
 namespace ContextCompiler.Server.Mcp;
 

@@ -1,5 +1,5 @@
 using System.Xml.Linq;
-using ContextCompiler.Storage.Stores;
+using ContextCompiler.Engine.Stores;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 
 namespace ContextCompiler.Server.Ui;

@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using ContextCompiler.Storage.Assets;
+using ContextCompiler.Engine.Assets;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -29,7 +29,7 @@ public static class UiSetup
         // kept as Data Protection writes them (not encrypted at rest): whoever can read the database can also read its data.
         services.AddDataProtection().SetApplicationName("ContextCompiler");
         services.AddOptions<KeyManagementOptions>()
-            .Configure<IServiceProvider>((o, sp) => o.XmlRepository = new StoreXmlRepository(sp.GetRequiredService<Storage.Stores.IStore>().KeyRing));
+            .Configure<IServiceProvider>((o, sp) => o.XmlRepository = new StoreXmlRepository(sp.GetRequiredService<Engine.Stores.IStore>().KeyRing));
         services.AddAuthentication().AddCookie(CookieScheme, o =>
         {
             o.Cookie.Name = CookieName;

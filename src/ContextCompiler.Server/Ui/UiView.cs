@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Render;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine.Sessions;
 
 namespace ContextCompiler.Server.Ui;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
 using ContextCompiler.Core.Text;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Storage.Postgres.Copy;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Npgsql;
 using Pgvector;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Storage.Postgres.Copy;
 
@@ -66,7 +67,7 @@ internal sealed class PostgresTarget(NpgsqlConnection connection)
         rows.Select(r => new object?[]
         {
             r.Tenant, r.SessionId, r.Sequence, r.Id, r.Role, PostgresText.Bind(r.Content), r.Metadata, r.WorkingSet,
-            PostgresSessionRepository.TokenCount(r.WorkingSet is null ? null : new Sessions.RawJson(r.WorkingSet)), r.CitationCheck, r.CreatedAt,
+            PostgresSessionRepository.TokenCount(r.WorkingSet is null ? null : new Engine.Sessions.RawJson(r.WorkingSet)), r.CitationCheck, r.CreatedAt,
         }));
 
     public void WriteTurnBudgets(IReadOnlyList<TurnBudgetRow> rows) => Insert("turn_budgets",

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Index;
 using Microsoft.Data.Sqlite;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Storage.Postgres.Copy;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ContextCompiler.Core.Errors;
-using ContextCompiler.Storage.Index;
+using ContextCompiler.Engine.Index;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Storage.Postgres.Copy;
 

@@ -1,14 +1,16 @@
 using System.Text.Json;
 using ContextCompiler.Cli.Commands;
 using ContextCompiler.Core.Tokenization;
-using ContextCompiler.Storage.Corpora;
-using ContextCompiler.Storage.Embedding;
-using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Ingest;
-using ContextCompiler.Storage.Sessions;
+using ContextCompiler.Engine;
+using ContextCompiler.Engine.Corpora;
+using ContextCompiler.Engine.Embedding;
+using ContextCompiler.Engine.Index;
+using ContextCompiler.Engine.Ingest;
+using ContextCompiler.Engine.Sessions;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Pgvector;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Storage.Postgres.Tests.Copy;
 
@@ -35,7 +37,7 @@ public sealed class CopyTests(PgliteServer server) : IClassFixture<PgliteServer>
         {
             (sessionId, document) = await FillAsync(sqlite);
             replayed = Replay(sqlite, sessionId);
-            using var connection = sqlite.GetRequiredService<IndexStore>().OpenConnection();
+            using var connection = SqliteStore.Of(sqlite).Index.OpenConnection();
             vectors = IndexReader.Vectors(connection);
         }
 
@@ -94,7 +96,7 @@ public sealed class CopyTests(PgliteServer server) : IClassFixture<PgliteServer>
     /// <summary>Three files of the default corpus, a tenant's uploaded document, vectors for all, and a session of two turns.</summary>
     private async Task<(string SessionId, string Document)> FillAsync(ServiceProvider engine)
     {
-        var corpus = Assets.RepositoryLayout.DefaultCorpus() ?? throw new InvalidOperationException("corpora/sqlite-docs is missing");
+        var corpus = ContextCompiler.Engine.Assets.RepositoryLayout.DefaultCorpus() ?? throw new InvalidOperationException("corpora/sqlite-docs is missing");
         var sources = Directory.CreateDirectory(Path.Combine(_folder.FullName, "sqlite-docs")).FullName;
         foreach (var file in new[] { "wal.md", "pragma.md", "lang_transaction.md" })
         {

@@ -1,4 +1,4 @@
-namespace ContextCompiler.Storage.Sessions.Contract;
+namespace ContextCompiler.Engine.Sessions.Contract;
 
 /// <summary>
 /// A test of the shared session store contract here: it needs the PGlite server, so it skips without Node.js like

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using ContextCompiler.Storage.Sessions;
-using ContextCompiler.Storage.Sessions.Contract;
+using ContextCompiler.Engine.Sessions;
+using ContextCompiler.Engine.Sessions.Contract;
 using Npgsql;
 
 namespace ContextCompiler.Storage.Postgres.Tests.Sessions;

@@ -1,0 +1,135 @@
+using System.Text.Json;
+using ContextCompiler.Core.Cite;
+using ContextCompiler.Core.Tokenization;
+
+namespace ContextCompiler.Engine.Sessions;
+
+/// <summary>
+/// Sessions and their messages: create, list, close, delete, add replies (with their citation check), history and replay.
+/// User messages come through <see cref="TurnService"/>, which compiles their working set. Every read and write is
+/// scoped to a tenant: another tenant's session is reported as not found.
+/// </summary>
+public sealed class SessionStore(
+    ISessionRepository repository, SessionLocks locks, BudgetResolver budgets, ITokenizer tokenizer, SessionStoreOptions options)
+{
+    /// <summary>The store's limits and defaults.</summary>
+    public SessionStoreOptions Options { get; } = options;
+
+    /// <summary>Creates an open session; with <paramref name="idempotency"/>, the key is saved in the same transaction.</summary>
+    /// <exception cref="ArgumentException">Invalid default budgets.</exception>
+    /// <exception cref="SessionCapacityException">The user already has the most open sessions allowed.</exception>
+    /// <exception cref="IdempotencyKeyTakenException">A concurrent request saved the same key first; nothing was written.</exception>
+    public Session Create(string tenant, NewSession request, IdempotencyClaim<Session>? idempotency = null)
+    {
+        if (request.DefaultBudgets is { } defaults)
+        {
+            budgets.Check(defaults);
+        }
+
+        var now = repository.Now();
+        // Stored exactly as sent: trimming would hand back something the client did not store.
+        string? userId = string.IsNullOrEmpty(request.UserId) ? null : request.UserId;
+        var metadata = request.Metadata is { ValueKind: not JsonValueKind.Undefined } m ? m.Clone() : (JsonElement?)null;
+        var session = new Session(SessionIds.New(), userId, SessionStatus.Open, metadata, request.DefaultBudgets, now, now, 0) { Tenant = tenant };
+        repository.Insert(session, request.Metadata, Options.MaxOpenSessionsPerUser, idempotency);
+        return session;
+    }
+
+    /// <summary>The session <paramref name="id"/> of <paramref name="tenant"/>.</summary>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public Session Get(string tenant, string id) => repository.Get(tenant, id);
+
+    /// <summary>A filtered, ordered page of the tenant's sessions and the number matching in all.</summary>
+    /// <exception cref="ArgumentException">An unknown order, direction or status, or a bad page.</exception>
+    public SessionPage List(string tenant, SessionQuery query) => repository.List(tenant, query);
+
+    /// <summary>Closes the session; it keeps its messages but takes no more. Closing a closed session changes nothing.</summary>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public Session Close(string tenant, string id) => repository.Close(tenant, id);
+
+    /// <summary>Deletes the session with its messages and working sets.</summary>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant; nothing is deleted silently.</exception>
+    public void Delete(string tenant, string id)
+    {
+        if (!repository.Delete(tenant, id))
+        {
+            throw new SessionNotFoundException(id);
+        }
+
+        locks.Forget(id);
+    }
+
+    /// <summary>
+    /// Appends an assistant, system or tool message. An assistant reply gets its <c>[n]</c> markers checked against the
+    /// working set of the turn it answers, stored with it.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown or user role, or empty content.</exception>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    /// <exception cref="SessionConflictException">The session is closed.</exception>
+    /// <exception cref="IdempotencyKeyTakenException">A concurrent request saved the same key first; nothing was written.</exception>
+    public async Task<Message> AddMessageAsync(
+        string tenant, string id, string? role, string? content, JsonElement? metadata, IdempotencyClaim<Message>? idempotency = null, CancellationToken cancellationToken = default)
+    {
+        string parsed = MessageRoles.Parse(role);
+        if (parsed == MessageRoles.User)
+        {
+            throw new ArgumentException("User messages are added as turns (POST /turns), so that each has its working set.", nameof(role));
+        }
+
+        string text = MessageContent.Validate(content, Options);
+        using var _ = await locks.EnterAsync(tenant, id, cancellationToken);
+        var check = parsed == MessageRoles.Assistant ? CheckAgainstLatestTurn(tenant, id, text) : null;
+        return repository.Append(tenant, id, new MessageDraft(parsed, text, metadata, CitationCheck: check), idempotency: idempotency);
+    }
+
+    /// <summary>
+    /// Checks a draft reply's <c>[n]</c> markers against the working set of the session's latest turn, storing nothing;
+    /// null before the first turn.
+    /// </summary>
+    /// <exception cref="ArgumentException">Empty content.</exception>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public CitationCheck? CheckReply(string tenant, string id, string? reply)
+    {
+        string text = MessageContent.Validate(reply, Options);
+        _ = repository.Get(tenant, id);
+        return CheckAgainstLatestTurn(tenant, id, text);
+    }
+
+    /// <summary>The session's messages in order.</summary>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public IReadOnlyList<Message> Messages(string tenant, string id) => repository.Messages(tenant, id);
+
+    /// <summary>The newest messages that fit <paramref name="maxTokens"/> (default: the session's history budget).</summary>
+    public HistoryWindow History(string tenant, string id, int? maxTokens = null, bool skipOversized = false)
+    {
+        var session = repository.Get(tenant, id);
+        int budget = budgets.CheckHistory(maxTokens ?? budgets.Resolve(null, session.DefaultBudgets).History);
+        return HistoryBuilder.Build(repository.Messages(tenant, id), budget, tokenizer, skipOversized);
+    }
+
+    /// <summary>The whole session as turns, each user message with the working set stored for it.</summary>
+    public SessionReplay Replay(string tenant, string id)
+    {
+        var session = repository.Get(tenant, id);
+        var messages = repository.Messages(tenant, id);
+        return new SessionReplay(session, ReplayBuilder.Build(messages, repository.WorkingSets(tenant, id)));
+    }
+
+    /// <summary>Deletes sessions of every tenant not updated for <see cref="SessionStoreOptions.RetentionDays"/> days; returns how many.</summary>
+    public int PurgeIdle() => Options.RetentionDays is { } days ? repository.DeleteUpdatedBefore(repository.Now().AddDays(-days)) : 0;
+
+    // The reply answers the latest turn: its markers are checked against that turn's stored working set.
+    private CitationCheck? CheckAgainstLatestTurn(string tenant, string id, string reply)
+    {
+        if (repository.LatestWorkingSet(tenant, id) is not { } json)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(json.Json);
+        var numbers = document.RootElement.TryGetProperty("citations", out var citations)
+            ? citations.EnumerateArray().Select(c => c.GetProperty("n").GetInt32()).ToList()
+            : [];
+        return CitationChecker.Check(reply, numbers);
+    }
+}

@@ -1,5 +1,0 @@
-namespace ContextCompiler.Storage.Sessions.Contract;
-
-/// <summary>A test of the shared session store contract here, on SQLite: needs nothing beyond the project's assets.</summary>
-[AttributeUsage(AttributeTargets.Method)]
-public sealed class ContractFactAttribute : FactAttribute;
