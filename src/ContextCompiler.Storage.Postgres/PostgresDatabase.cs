@@ -27,7 +27,11 @@ public sealed class PostgresDatabase : IAsyncDisposable
         if (builder.ConnectionStringBuilder.SearchPath is { Length: > 0 } searchPath)
         {
             // Search Path travels as a start-up parameter, which a proxy or PGlite may drop; setting it on each new
-            // connection holds everywhere (a temporary evaluation schema relies on it).
+            // connection holds everywhere (a temporary evaluation schema relies on it). The reset Npgsql sends when a
+            // connection goes back to the pool (DISCARD ALL) would undo the setting where the start-up parameter was
+            // dropped, so pooled connections keep their state instead: the store leaves none behind (its settings are
+            // SET LOCAL, its advisory locks are released).
+            builder.ConnectionStringBuilder.NoResetOnClose = true;
             builder.UsePhysicalConnectionInitializer(
                 connection => SetSearchPath(connection, searchPath).GetAwaiter().GetResult(),
                 connection => SetSearchPath(connection, searchPath));
