@@ -22,7 +22,14 @@ internal static class CompileComparison
         int hnswSpans = context.Ints("--hnsw-spans", sizes.Max().ToString(CultureInfo.InvariantCulture))[0];
         var budgets = context.Ints("--budget", "1000");
         double seconds = context.Number("--seconds", "10");
+        double jitter = context.Number("--jitter", "0");
+        if (compile && jitter > 0)
+        {
+            throw new ArgumentException("--jitter applies to the PostgreSQL spans only, so it is for --phases hnsw alone: the compile comparison needs the same spans in both stores.");
+        }
+
         var rows = new List<string>();
+        var stages = new List<string>();
         var loads = new List<string>();
         var recall = new List<string>();
         foreach (int size in sizes)
@@ -42,7 +49,7 @@ internal static class CompileComparison
 
             Console.Error.WriteLine($"[{Now()}] PGlite synthetic {size}: load");
             await using var pglite = await PgliteProcess.StartAsync(context.Root, context.Temp, poolSize: 8);
-            var load = await PostgresLoader.LoadAsync(pglite.ConnectionString, PostgresLoader.Synthetic(context.Source, size));
+            var load = await PostgresLoader.LoadAsync(pglite.ConnectionString, PostgresLoader.Synthetic(context.Source, size, jitter));
             loads.Add(string.Create(CultureInfo.InvariantCulture,
                 $"| {load.Spans:N0} | {load.Documents:N0} | {load.Insert.TotalSeconds:F1} | {load.HnswBuild.TotalSeconds:F1} | {load.HnswBytes / 1048576.0:F1} | {load.Bm25Build.TotalSeconds:F1} | {load.Bm25Bytes / 1048576.0:F1} | {load.TableBytes / 1048576.0:F1} | {pglite.ResidentMegabytes():F0} |"));
             Console.Error.WriteLine($"[{Now()}] loaded: {loads[^1]}");
@@ -58,9 +65,11 @@ internal static class CompileComparison
                         // SQLite first, then PostgreSQL, each with its own warm-up; the query vectors come from the shared
                         // in-memory cache after the first pass, so both compile the same vectors and neither runs the model.
                         rows.Add(await Measure($"SQLite (in-process snapshot)", sqlite!, size, budget, context.DevQuestions, seconds));
-                        Console.Error.WriteLine($"[{Now()}] {rows[^1]}");
+                        stages.Add(await Stages($"SQLite (in-process snapshot)", sqlite!, size, budget, context.DevQuestions));
+                        Console.Error.WriteLine($"[{Now()}] {rows[^1]}\n{stages[^1]}");
                         rows.Add(await Measure($"PostgreSQL (PGlite)", postgres, size, budget, context.DevQuestions, seconds));
-                        Console.Error.WriteLine($"[{Now()}] {rows[^1]}");
+                        stages.Add(await Stages($"PostgreSQL (PGlite)", postgres, size, budget, context.DevQuestions));
+                        Console.Error.WriteLine($"[{Now()}] {rows[^1]}\n{stages[^1]}");
                     }
                 }
 
@@ -89,8 +98,18 @@ internal static class CompileComparison
             Console.WriteLine();
         }
 
+        if (stages.Count > 0)
+        {
+            Console.WriteLine("Where a compile's time goes: median per stage over one more pass with Explain on (the compiler's own timings, ms):\n");
+            Console.WriteLine("| Store | Spans | Budget | stage medians (ms) |");
+            Console.WriteLine("|---|---:|---:|---|");
+            stages.ForEach(Console.WriteLine);
+            Console.WriteLine();
+        }
+
         if (recall.Count > 0)
         {
+            Console.WriteLine(jitter > 0 ? $"Vectors of copies after the first moved by Gaussian noise, sigma {jitter} per dimension, then normalised (no two spans share a vector).\n" : "Vectors copied exactly (each real span's vector 10 or 11 times).\n");
             Console.WriteLine($"HNSW recall@100 against an exact scan (sequential scan, index scans off) at {hnswSpans:N0} spans:\n");
             Console.WriteLine("| hnsw.ef_search | hnsw.iterative_scan | recall@100 (by distance) | recall@100 (by id) | min (by distance) | rows returned (mean) | HNSW query p50 (ms) | p95 (ms) | queries |");
             Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -130,6 +149,29 @@ internal static class CompileComparison
 
         return string.Create(CultureInfo.InvariantCulture,
             $"| {name} | {size:N0} | {budget:N0} | {samples.Median:F2} | {samples.Percentile(95):F2} | {samples.Mean:F2} | {samples.Max:F2} | {firstMs:F1} | {(double)tokens / samples.Count:F1} | {(double)citations / samples.Count:F2} | {samples.Count:N0} |");
+    }
+
+    private static async Task<string> Stages(string name, WorkingSetCompiler compiler, int size, int budget, string[] questions)
+    {
+        var byStage = new Dictionary<string, Samples>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var q in questions)
+        {
+            var set = await compiler.CompileAsync(new CompileRequest(q, budget, Explain: true));
+            foreach (var timing in set.Explain?.Timings ?? [])
+            {
+                if (!byStage.TryGetValue(timing.Stage, out var samples))
+                {
+                    byStage[timing.Stage] = samples = new Samples();
+                    order.Add(timing.Stage);
+                }
+
+                samples.Add(timing.Milliseconds);
+            }
+        }
+
+        return string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {size:N0} | {budget:N0} | {string.Join(", ", order.Select(s => $"{s} {byStage[s].Median:F2}"))} |");
     }
 
     // The vector retriever's own query shape (PostgresVectorRetriever without a corpus filter), k = 100.

@@ -58,9 +58,13 @@ internal static class PostgresLoader
     /// <summary>
     /// Exactly the spans <see cref="SyntheticIndex.Build"/> writes for <paramref name="spans"/>: copies of the real
     /// documents under corpus "synthetic", paths <c>copyNNN/&lt;path&gt;</c>, in the same order, so that the SQLite and
-    /// the PostgreSQL index of one size hold the same spans with the same vectors.
+    /// the PostgreSQL index of one size hold the same spans with the same vectors. With <paramref name="jitter"/> above
+    /// 0 every copy after the first gets its vectors moved by seeded Gaussian noise of that standard deviation per
+    /// dimension (then normalised again), so that no two spans share a vector: pgvector's HNSW keeps identical vectors
+    /// as one graph element (up to 10 heap tuples each), which would make the index of exact copies smaller, faster to
+    /// build and differently searched than one of 100,000 distinct passages.
     /// </summary>
-    public static IEnumerable<LoadDocument> Synthetic(SyntheticIndex.Source source, int spans)
+    public static IEnumerable<LoadDocument> Synthetic(SyntheticIndex.Source source, int spans, double jitter = 0)
     {
         int written = 0;
         for (int copy = 0; written < spans; copy++)
@@ -73,6 +77,11 @@ internal static class PostgresLoader
                 }
 
                 var taken = artifact.Spans.Take(spans - written).Select(s => Span(s, withVectors: true)).ToList();
+                if (copy > 0 && jitter > 0)
+                {
+                    taken = taken.Select((s, i) => s with { Vector = Jitter(s.Vector!, jitter, written + i) }).ToList();
+                }
+
                 written += taken.Count;
                 yield return new LoadDocument(SyntheticIndex.Corpus, $"copy{copy:D3}/{artifact.Path}", artifact.Kind, artifact.ContentHash,
                     artifact.Chunking, artifact.Content, artifact.Bytes, taken);
@@ -177,6 +186,29 @@ internal static class PostgresLoader
         long bm25Bytes = await Size(connection, "pg_relation_size('spans_bm25')");
         long tableBytes = await Size(connection, "pg_table_size('spans')");
         return new LoadReport(list.Count, spans, migrate, copy, hnsw, bm25, hnswBytes, bm25Bytes, tableBytes);
+    }
+
+    // Seeded by the span's number, so a run can be repeated exactly.
+    private static float[] Jitter(float[] vector, double sigma, int seed)
+    {
+        var random = new Random(seed);
+        var moved = new float[vector.Length];
+        double norm = 0;
+        for (int i = 0; i < vector.Length; i++)
+        {
+            // Box-Muller: one standard normal from two uniforms.
+            double gaussian = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+            moved[i] = (float)(vector[i] + sigma * gaussian);
+            norm += moved[i] * (double)moved[i];
+        }
+
+        float scale = (float)(1 / Math.Sqrt(norm));
+        for (int i = 0; i < moved.Length; i++)
+        {
+            moved[i] *= scale;
+        }
+
+        return moved;
     }
 
     private static string VectorText(float[] vector) =>
