@@ -8,8 +8,9 @@ namespace ContextCompiler.Benchmarks.ScaleOut;
 /// <summary>
 /// Turns per second with 1 and 3 <c>contextc serve</c> processes on one PostgreSQL database holding the default corpus
 /// (9,181 spans with their vectors), and 1 on a SQLite copy of the same index as the reference, in one run. Clients
-/// behave as in the <c>turns</c> benchmark (each session: a turn, then the assistant's reply, again and again; a counter
-/// makes every message new, so each turn embeds its query cold), and every request goes to the next replica in turn.
+/// behave as in the <c>turns</c> benchmark (each session: a turn, then the assistant's reply, again and again; the session
+/// and a counter make every message new, so each turn embeds its query cold), and every request goes to the next
+/// replica in turn.
 /// </summary>
 internal static class ReplicaTurns
 {
@@ -109,7 +110,10 @@ internal static class ReplicaTurns
             int k = s;
             while (stop.Elapsed.TotalSeconds < seconds)
             {
-                var question = $"{questions[k % questions.Length]} (turn {k++})";
+                // Session and counter make every message new across sessions too (TurnLoad's "(turn k)" alone repeats
+                // across sessions, whose queries then hit the in-memory query cache of a single replica far more often
+                // than they can spread over three), so each turn runs the model for its query and its conversation.
+                var question = $"{questions[k % questions.Length]} (session {s}, turn {k++})";
                 var t = Stopwatch.GetTimestamp();
                 using var response = await Pick().PostAsJsonAsync($"/v1/sessions/{id}/turns", new { message = question, totalBudget = 2000 });
                 await response.Content.ReadAsByteArrayAsync();
