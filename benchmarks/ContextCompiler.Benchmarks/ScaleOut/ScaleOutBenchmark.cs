@@ -15,7 +15,7 @@ namespace ContextCompiler.Benchmarks.ScaleOut;
 /// The figures of issue 17 (scale-out to PostgreSQL), on PGlite:
 ///   dotnet run -c Release --project benchmarks/ContextCompiler.Benchmarks -- scaleout --db INDEX
 ///     [--phases compile,hnsw,fill,turns] [--spans 10000,100000] [--budget 1000] [--seconds 10]
-///     [--hnsw-spans 100000] [--ef 40,100,200,400] [--fill-spans 3072] [--replicas 1,3] [--sessions 1,8] [--turn-seconds 20]
+///     [--hnsw-spans 100000] [--ef 40,100,200,400] [--jitter 0.02] [--fill-spans 3072] [--replicas 1,3] [--sessions 1,8] [--turn-seconds 20]
 /// INDEX is a SQLite index of the default corpus built with all-MiniLM-L6-v2 (<c>contextc ingest corpora/sqlite-docs --db INDEX</c>);
 /// its spans and stored vectors are what every PostgreSQL database of the run is loaded with.
 /// </summary>
