@@ -41,6 +41,12 @@ if (args.Length > 0 && string.Equals(args[0], "neural", StringComparison.Ordinal
     return await ContextCompiler.Benchmarks.Neural.NeuralLatency.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && string.Equals(args[0], "scaleout", StringComparison.OrdinalIgnoreCase))
+{
+    // Issue 17 on PGlite: -- scaleout --db INDEX [--phases compile,hnsw,fill,turns] [--spans 10000,100000] [--replicas 1,3] …
+    return await ContextCompiler.Benchmarks.ScaleOut.ScaleOutBenchmark.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && string.Equals(args[0], "tokenizers", StringComparison.OrdinalIgnoreCase))
 {
     // The project's BPE against Microsoft.ML.Tokenizers on the default corpus: -- tokenizers [--passes 7]

@@ -82,6 +82,13 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>CPU time the server has used so far.</summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
     /// <summary>The server's resident memory in MB, from /proc (Linux).</summary>
     public double ResidentMegabytes()
     {
