@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using ContextCompiler.Benchmarks.Quick;
 using ContextCompiler.Core.Compile;
-using ContextCompiler.Storage.Retrieve;
 using Microsoft.Extensions.AI;
 using Npgsql;
 using Pgvector;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Benchmarks.ScaleOut;
 

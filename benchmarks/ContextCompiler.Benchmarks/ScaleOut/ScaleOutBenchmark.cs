@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
 using ContextCompiler.Benchmarks.Quick;
-using ContextCompiler.Storage;
-using ContextCompiler.Storage.Assets;
-using ContextCompiler.Storage.Embedding;
-using ContextCompiler.Storage.Index;
-using ContextCompiler.Storage.Stores;
+using ContextCompiler.Engine;
+using ContextCompiler.Engine.Assets;
+using ContextCompiler.Engine.Embedding;
+using ContextCompiler.Engine.Index;
+using ContextCompiler.Engine.Stores;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using ContextCompiler.Storage.Sqlite;
 
 namespace ContextCompiler.Benchmarks.ScaleOut;
 
