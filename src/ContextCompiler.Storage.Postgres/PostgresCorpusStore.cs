@@ -78,6 +78,7 @@ public sealed class PostgresCorpusStore(PostgresDatabase database, CorpusLimits 
         // Its documents and their spans and vectors go with it: the foreign keys cascade.
         PgSql.Execute(connection, transaction, "DELETE FROM corpora WHERE tenant = $1 AND name = $2", tenant, name);
         transaction.Commit();
+        database.SpansChanged();
     }
 
     /// <inheritdoc />

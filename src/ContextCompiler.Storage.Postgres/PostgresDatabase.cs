@@ -40,6 +40,14 @@ public sealed class PostgresDatabase : IAsyncDisposable
         DataSource = builder.Build();
     }
 
+    private long _spanWrites;
+
+    /// <summary>How many span writes (ingest batches, uploads, deletions, vectors) this process has committed here.</summary>
+    public long SpanWrites => Interlocked.Read(ref _spanWrites);
+
+    /// <summary>Notes a committed change to spans or their vectors, so that what this replica caches about them is read again.</summary>
+    public void SpansChanged() => Interlocked.Increment(ref _spanWrites);
+
     /// <summary>The pool every query of the store runs on.</summary>
     public NpgsqlDataSource DataSource { get; }
 

@@ -79,6 +79,7 @@ public sealed class PostgresDocumentStore(PostgresDatabase database, ICorpusStor
             CheckQuota(connection, transaction, tenant, bytes, current);
             PostgresSpanWriter.Write(connection, transaction, artifact, current, now, original: text, mediaType: mediaType);
             transaction.Commit();
+            database.SpansChanged();
         }
 
         return new DocumentWrite(Info(key, path)!, Created: current is null, Changed: true);
@@ -115,6 +116,7 @@ public sealed class PostgresDocumentStore(PostgresDatabase database, ICorpusStor
         var current = Existing(connection, transaction, key, path) ?? throw new DocumentNotFoundException(corpus, path);
         PostgresSpanWriter.Delete(connection, transaction, current.Id);
         transaction.Commit();
+        database.SpansChanged();
     }
 
     /// <inheritdoc />

@@ -145,6 +145,7 @@ public sealed class PostgresSpanIndex : ISpanIndex, IStoreStatus
         }
 
         transaction.Commit();
+        _database.SpansChanged();
     }
 
     /// <inheritdoc />
@@ -181,6 +182,7 @@ public sealed class PostgresSpanIndex : ISpanIndex, IStoreStatus
         }
 
         transaction.Commit();
+        _database.SpansChanged();
         return artifactIds.Count;
     }
 
@@ -260,6 +262,7 @@ public sealed class PostgresSpanIndex : ISpanIndex, IStoreStatus
         }
 
         transaction.Commit();
+        _database.SpansChanged();
         return written;
     }
 }

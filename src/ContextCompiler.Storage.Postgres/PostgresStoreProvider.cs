@@ -141,11 +141,11 @@ public sealed class PostgresStore : IStore
             [new PostgresLexicalRetriever(database)],
             new PostgresVectorRetriever(database),
             new PostgresSpanCatalog(database),
-            () =>
+            new IndexIdentityCache(database, clock, () =>
             {
                 var vectors = _index.VectorStatus();
                 return new IndexIdentity(model.Id, $"postgres schema {_index.SchemaVersion()}", new VectorCoverage(vectors.Total, vectors.Done));
-            });
+            }).Current);
     }
 
     /// <inheritdoc />
