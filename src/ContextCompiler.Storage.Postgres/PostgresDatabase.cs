@@ -40,13 +40,64 @@ public sealed class PostgresDatabase : IAsyncDisposable
         DataSource = builder.Build();
     }
 
+    /// <summary>Spans this process writes, at the least, before it refreshes the span table's planner statistics.</summary>
+    public const int AnalyzeAfterSpans = 1000;
+
     private long _spanWrites;
+    private long _spansSinceAnalyze;
+    private long _spansAtAnalyze;
+    private int _analyzing;
 
     /// <summary>How many span writes (ingest batches, uploads, deletions, vectors) this process has committed here.</summary>
     public long SpanWrites => Interlocked.Read(ref _spanWrites);
 
-    /// <summary>Notes a committed change to spans or their vectors, so that what this replica caches about them is read again.</summary>
-    public void SpansChanged() => Interlocked.Increment(ref _spanWrites);
+    /// <summary>
+    /// Notes a committed change to spans or their vectors, so that what this replica caches about them is read again;
+    /// <paramref name="spansWritten"/> new spans count towards the next <c>ANALYZE spans</c>.
+    /// </summary>
+    /// <remarks>
+    /// Without statistics the planner takes a new corpus for a handful of rows and scores all of them by BM25 and sorts,
+    /// instead of reading the bm25 index in score order: 1.45 s instead of 10 ms for 9,181 spans on PGlite. Autovacuum
+    /// would analyze eventually on a server (never on PGlite); a bulk load (the first ingest, an evaluation, a copy) needs
+    /// it at once. So after <see cref="AnalyzeAfterSpans"/> new spans, or a fifth of the table as last analyzed if that is
+    /// more, the writer that crosses the line analyzes the table; its share lock does not block reads or writes.
+    /// </remarks>
+    public void SpansChanged(int spansWritten = 0)
+    {
+        Interlocked.Increment(ref _spanWrites);
+        if (spansWritten <= 0)
+        {
+            return;
+        }
+
+        long pending = Interlocked.Add(ref _spansSinceAnalyze, spansWritten);
+        if (pending < Math.Max(AnalyzeAfterSpans, Interlocked.Read(ref _spansAtAnalyze) / 5) || Interlocked.Exchange(ref _analyzing, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            Interlocked.Add(ref _spansSinceAnalyze, -pending);
+            using var connection = DataSource.OpenConnection();
+            using (var analyze = new NpgsqlCommand("ANALYZE spans", connection))
+            {
+                analyze.ExecuteNonQuery();
+            }
+
+            using var rows = new NpgsqlCommand("SELECT reltuples::bigint FROM pg_class WHERE oid = 'spans'::regclass", connection);
+            Interlocked.Exchange(ref _spansAtAnalyze, Math.Max(0, Convert.ToInt64(rows.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        catch (NpgsqlException)
+        {
+            // The write this follows has committed; statistics are an optimisation, so the next writer tries again.
+            Interlocked.Add(ref _spansSinceAnalyze, pending);
+        }
+        finally
+        {
+            Volatile.Write(ref _analyzing, 0);
+        }
+    }
 
     /// <summary>The pool every query of the store runs on.</summary>
     public NpgsqlDataSource DataSource { get; }

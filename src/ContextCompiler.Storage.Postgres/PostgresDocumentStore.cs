@@ -79,7 +79,7 @@ public sealed class PostgresDocumentStore(PostgresDatabase database, ICorpusStor
             CheckQuota(connection, transaction, tenant, bytes, current);
             PostgresSpanWriter.Write(connection, transaction, artifact, current, now, original: text, mediaType: mediaType);
             transaction.Commit();
-            database.SpansChanged();
+            database.SpansChanged(artifact.Chunks.Count);
         }
 
         return new DocumentWrite(Info(key, path)!, Created: current is null, Changed: true);

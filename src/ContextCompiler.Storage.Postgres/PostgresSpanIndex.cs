@@ -145,7 +145,7 @@ public sealed class PostgresSpanIndex : ISpanIndex, IStoreStatus
         }
 
         transaction.Commit();
-        _database.SpansChanged();
+        _database.SpansChanged(batch.Sum(p => p.Artifact.Chunks.Count));
     }
 
     /// <inheritdoc />

@@ -59,6 +59,8 @@ public sealed class SqliteToPostgresCopy(IndexStore source, PostgresDatabase tar
             to.WriteMessages(messages);
             to.WriteTurnBudgets(budgets);
             to.WriteIdempotencyKeys(keys);
+            // Fresh statistics, so that the first compiles read the bm25 and HNSW indexes instead of scoring whole corpora.
+            PgSql.Execute(postgres, null, "ANALYZE");
             var copied = watch.Elapsed;
 
             var results = new List<CopiedTable>
