@@ -43,6 +43,12 @@ public sealed record CompilerOptions
     /// <summary>Candidates scoring below this fraction of the best are dropped.</summary>
     public double MinRelativeScore { get; init; } = 0.05;
 
+    /// <summary>
+    /// Spans of one document offered to the packer before every other document's (<see cref="Select.DocumentSpread"/>);
+    /// 0 (the default) keeps the ranking's order.
+    /// </summary>
+    public int MaxSpansPerDocument { get; init; }
+
     /// <summary>MMR trade-off between relevance and diversity; 1 switches MMR off.</summary>
     public double MmrLambda { get; init; } = 1.0;
 
@@ -85,6 +91,7 @@ public sealed record CompilerOptions
         Check(MmrLambda is >= 0 and <= 1, "mmrLambda must be between 0 and 1");
         Check(RedundancyCutoff is > 0 and <= 1, "redundancyCutoff must be in (0, 1]");
         Check(MinTruncatedTokens >= 1, "minTruncatedTokens must be at least 1");
+        Check(MaxSpansPerDocument is >= 0 and <= 1000, "maxSpansPerDocument must be between 0 (off) and 1000");
         Check(LexicalWeights.Title >= 0 && LexicalWeights.Heading >= 0 && LexicalWeights.Body > 0, "lexical weights must be non-negative, body positive");
     }
 

@@ -10,7 +10,7 @@ public static class CompilerOptionsParser
     public static readonly IReadOnlyList<string> Keys =
     [
         "lexical", "k1", "b", "prfDocs", "prfTerms", "prfWeight", "fusion", "vectorWeight", "contextWeight", "rrfK", "candidates", "titleWeight", "headingWeight", "bodyWeight", "minRelativeScore",
-        "mmrLambda", "redundancyCutoff", "order", "allowTruncation", "minTruncatedTokens", "packing", "topK",
+        "maxSpansPerDocument", "mmrLambda", "redundancyCutoff", "order", "allowTruncation", "minTruncatedTokens", "packing", "topK",
     ];
 
     /// <summary>Returns <paramref name="options"/> with each <c>key=value</c> applied, validated.</summary>
@@ -49,6 +49,7 @@ public static class CompilerOptionsParser
         "headingWeight" => o with { LexicalWeights = o.LexicalWeights with { Heading = Number(key, value) } },
         "bodyWeight" => o with { LexicalWeights = o.LexicalWeights with { Body = Number(key, value) } },
         "minRelativeScore" => o with { MinRelativeScore = Number(key, value) },
+        "maxSpansPerDocument" => o with { MaxSpansPerDocument = Integer(key, value) },
         "mmrLambda" => o with { MmrLambda = Number(key, value) },
         "redundancyCutoff" => o with { RedundancyCutoff = Number(key, value) },
         "order" => o with { Order = Enum.TryParse<WorkingSetOrder>(value, ignoreCase: true, out var order) ? order : throw Bad(key, value, "score or document") },

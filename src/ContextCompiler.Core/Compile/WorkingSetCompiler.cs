@@ -66,6 +66,7 @@ public sealed class WorkingSetCompiler(
         var dropped = new List<DroppedCandidate>();
         var selected = CandidateFilter.Apply(candidates, options.MinRelativeScore, dropped);
         selected = MmrReranker.Apply(selected, options.MmrLambda, options.RedundancyCutoff, dropped);
+        selected = DocumentSpread.Apply(selected, options.MaxSpansPerDocument);
         stages.Enter("pack");
 
         var packed = options.Packing switch

@@ -220,4 +220,23 @@ public sealed class WorkingSetCompilerTests(SqliteDocsIndex docs) : IClassFixtur
         Assert.Contains("at least 1", Assert.Throws<ArgumentException>(() => Compile(docs, "wal", 0)).Message);
         Assert.Contains("mmrLambda", Assert.Throws<ArgumentException>(() => Compile(docs, "wal", 100, new CompilerOptions { MmrLambda = 2 })).Message);
     }
+    [Fact]
+    public void A_per_document_cap_spreads_the_set_over_more_pages_and_is_recorded_in_the_manifest()
+    {
+        int wider = 0;
+        foreach (var question in Questions.Take(9))
+        {
+            var ranked = Compile(docs, question, 1500);
+            var spread = Compile(docs, question, 1500, new CompilerOptions { MaxSpansPerDocument = 1 });
+
+            int Pages(WorkingSet set) => set.Citations.Select(c => c.Path).Distinct(StringComparer.Ordinal).Count();
+            Assert.True(Pages(spread) >= Pages(ranked), $"{question}: {Pages(spread)} pages spread, {Pages(ranked)} ranked");
+            Assert.Equal(1, spread.Manifest.Config.MaxSpansPerDocument);
+            Assert.True(spread.TokenCount <= 1500);
+            wider += Pages(spread) > Pages(ranked) ? 1 : 0;
+        }
+
+        // The default fills some sets with neighbouring spans of one page; the cap must change those.
+        Assert.True(wider > 0);
+    }
 }
