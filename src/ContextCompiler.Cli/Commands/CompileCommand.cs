@@ -20,7 +20,10 @@ internal static class CompileCommand
         var db = CliShared.DatabaseOption();
         var json = CliShared.JsonOption("Print the WorkingSet as JSON.");
         var explain = new Option<bool>("--explain") { Description = "Include every candidate's fate and each stage's timing." };
-        var queries = new Option<string?>("--queries") { Description = "A file with one query per line (batch mode)." };
+        var queries = new Option<string?>("--queries")
+        {
+            Description = "A file with one query per line, or JSON lines with a \"query\" field as in benchmarks/questions (batch mode).",
+        };
         var jsonl = new Option<bool>("--jsonl") { Description = "With --queries: one WorkingSet JSON per line." };
         var corpus = new Option<string?>("--corpus") { Description = "Only retrieve from this corpus." };
         var prefix = new Option<string?>("--path-prefix") { Description = "Only retrieve from paths starting with this." };
@@ -31,7 +34,7 @@ internal static class CompileCommand
         {
             query, budget, db, json, explain, queries, jsonl, corpus, prefix, tokenizer, set,
         };
-        command.SetAction((result, cancellation) => CliShared.Run(async () =>
+        command.SetAction((result, cancellation) => CliShared.Run(result.InvocationConfiguration.Error, async () =>
         {
             var path = result.GetValue(db)!;
             var options = CompilerOptionsParser.Apply(new CompilerOptions(), result.GetValue(set) ?? []);
@@ -50,14 +53,15 @@ internal static class CompileCommand
                     throw new ArgumentException("Batch mode prints JSON lines; add --jsonl.");
                 }
 
-                await using var output = new StreamWriter(Console.OpenStandardOutput()) { NewLine = "\n" };
-                foreach (var line in await File.ReadAllLinesAsync(file))
+                var output = result.InvocationConfiguration.Output;
+                var lines = await File.ReadAllLinesAsync(file, cancellation);
+                // Every line is read before the first compile, so a bad line fails the run before it prints anything.
+                var batch = lines.Select((line, i) => (Line: line, Number: i + 1)).Where(l => !string.IsNullOrWhiteSpace(l.Line))
+                    .Select(l => QueryOf(l.Line, file, l.Number)).ToList();
+                foreach (var batchQuery in batch)
                 {
-                    if (!string.IsNullOrWhiteSpace(line))
-                    {
-                        var set1 = await compiler.CompileAsync(new CompileRequest(line.Trim(), tokens, filter, options, withExplain, Tokenizer: counter), cancellation);
-                        await output.WriteLineAsync(JsonSerializer.Serialize(set1, CliShared.Json));
-                    }
+                    var set1 = await compiler.CompileAsync(new CompileRequest(batchQuery, tokens, filter, options, withExplain, Tokenizer: counter), cancellation);
+                    await output.WriteAsync(JsonSerializer.Serialize(set1, CliShared.Json) + "\n");
                 }
 
                 return 0;
@@ -93,5 +97,33 @@ internal static class CompileCommand
             return 0;
         }));
         return command;
+    }
+
+    // A line is a query as it is, unless it is a JSON object: a question set's line ({"id", "query", "relevant"}), whose
+    // other fields (the relevant page's path) must not become part of the query.
+    private static string QueryOf(string line, string file, int number)
+    {
+        string text = line.Trim();
+        if (!text.StartsWith('{'))
+        {
+            return text;
+        }
+
+        JsonDocument json;
+        try
+        {
+            json = JsonDocument.Parse(text);
+        }
+        catch (JsonException)
+        {
+            return text;
+        }
+
+        using (json)
+        {
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("query", out var query) && query.ValueKind == JsonValueKind.String
+                ? query.GetString()!
+                : throw new ArgumentException($"Line {number} of {file} is a JSON object without a \"query\" string; give one query per line, or JSON lines with a \"query\" field.");
+        }
     }
 }
