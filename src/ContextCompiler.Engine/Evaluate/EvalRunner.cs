@@ -71,16 +71,14 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders, 
             throw new ArgumentException("Give at least one budget, each at least 1 token.");
         }
 
-        var kind = storage ?? new StorageOptions();
-        using var workspace = new Workspace(assets, embedders, settings.EmbeddingModel, kind);
+        using var workspace = new Workspace(assets, embedders, settings.EmbeddingModel, storage ?? new StorageOptions());
         var outcome = dataset switch
         {
             RetrievalDataset retrieval => await RunRetrievalAsync(workspace, retrieval, settings, progress, cancellationToken),
             DialogDataset dialogs => await RunDialogsAsync(workspace, dialogs, settings, progress, cancellationToken),
             _ => throw new ArgumentException($"Data sets of format '{dataset.Format}' cannot be evaluated."),
         };
-        string store = StoreProviders.Resolve(kind.Provider).Name;
-        return outcome with { Report = outcome.Report with { Notes = [.. outcome.Report.Notes, $"Store: {store}, a temporary one removed after the run."] } };
+        return outcome with { Report = outcome.Report with { Notes = [.. outcome.Report.Notes, $"Store: {workspace.Provider}, a temporary one removed after the run."] } };
     }
 
     private async Task<EvalOutcome> RunRetrievalAsync(
@@ -368,7 +366,9 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders, 
         public Workspace(OfflineAssets assets, EmbedderCatalog embedders, string model, StorageOptions storage)
         {
             (_assets, _embedders, _model) = (assets, embedders, model);
-            _store = StoreProviders.Resolve(storage.Provider).CreateTemporary(new ContextCompilerOptions { Storage = storage });
+            var provider = StoreProviders.Resolve(storage.Provider);
+            Provider = provider.Name;
+            _store = provider.CreateTemporary(new ContextCompilerOptions { Storage = storage });
             try
             {
                 _engine = Engine(new SessionStoreOptions());
@@ -380,6 +380,9 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders, 
                 throw;
             }
         }
+
+        /// <summary>The name of the kind of store the workspace is.</summary>
+        public string Provider { get; }
 
         public CorpusIngestor Ingestor { get; }
 
