@@ -53,13 +53,25 @@ internal static class TurnLoad
     }
 
     // Each session: a turn (timed), then the assistant's reply (not timed), again and again until time is up. Shared with
-    // the telemetry benchmark, which drives `contextc serve` in its own process the same way.
-    internal static async Task<(int Turns, double Seconds, List<double> Latencies, int Errors)> Drive(HttpClient http, string[] questions, int sessions, double seconds, bool keys)
+    // the telemetry benchmark, which drives `contextc serve` in its own process the same way. A counter makes every
+    // message new within a session, so each turn embeds its query cold, as a real conversation would.
+    internal static Task<(int Turns, double Seconds, List<double> Latencies, int Errors)> Drive(HttpClient http, string[] questions, int sessions, double seconds, bool keys) =>
+        Drive([http], questions, sessions, seconds, keys, (question, _, turn) => $"{question} (turn {turn})");
+
+    /// <summary>
+    /// As above, with each request (session creation, turn, reply) sent to the next of <paramref name="replicas"/> in turn,
+    /// and each message made by <paramref name="message"/> from a question, the session's number and the turn's counter.
+    /// </summary>
+    internal static async Task<(int Turns, double Seconds, List<double> Latencies, int Errors)> Drive(
+        HttpClient[] replicas, string[] questions, int sessions, double seconds, bool keys, Func<string, int, int, string> message)
     {
+        int next = -1;
+        HttpClient Pick() => replicas[(Interlocked.Increment(ref next) & int.MaxValue) % replicas.Length];
         var ids = new List<string>();
         for (int i = 0; i < sessions; i++)
         {
-            var created = await http.PostAsJsonAsync("/v1/sessions", new { userId = $"load-{i}" });
+            using var created = await Pick().PostAsJsonAsync("/v1/sessions", new { userId = $"load-{i}" });
+            created.EnsureSuccessStatusCode();
             ids.Add((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
         }
 
@@ -72,10 +84,9 @@ internal static class TurnLoad
             int k = s;
             while (stop.Elapsed.TotalSeconds < seconds)
             {
-                // A counter makes every message new, so each turn embeds its query cold, as a real conversation would.
-                var question = $"{questions[k % questions.Length]} (turn {k++})";
+                var question = message(questions[k % questions.Length], s, k++);
                 var t = Stopwatch.GetTimestamp();
-                using var response = await http.SendAsync(Post($"/v1/sessions/{id}/turns", new { message = question, totalBudget = 2000 }, keys));
+                using var response = await Pick().SendAsync(Post($"/v1/sessions/{id}/turns", new { message = question, totalBudget = 2000 }, keys));
                 await response.Content.ReadAsByteArrayAsync();
                 mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
                 if (!response.IsSuccessStatusCode)
@@ -83,7 +94,11 @@ internal static class TurnLoad
                     Interlocked.Increment(ref errors);
                 }
 
-                using var reply = await http.SendAsync(Post($"/v1/sessions/{id}/messages", new { role = "assistant", content = "Noted: " + question }, keys));
+                using var reply = await Pick().SendAsync(Post($"/v1/sessions/{id}/messages", new { role = "assistant", content = "Noted: " + question }, keys));
+                if (!reply.IsSuccessStatusCode)
+                {
+                    Interlocked.Increment(ref errors);
+                }
             }
 
             lock (latencies)

@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
-using System.Text.Json;
 
 namespace ContextCompiler.Benchmarks.ScaleOut;
 
@@ -87,57 +84,12 @@ internal static class ReplicaTurns
         }
     }
 
-    // As TurnLoad.Drive, except that each request (session creation, turn, reply) goes to the next replica in turn:
-    // the sessions live in the shared database, so any replica can serve any of them.
-    private static async Task<(int Turns, double Seconds, List<double> Latencies, int Errors)> Drive(HttpClient[] clients, string[] questions, int sessions, double seconds)
-    {
-        int next = -1;
-        HttpClient Pick() => clients[(Interlocked.Increment(ref next) & int.MaxValue) % clients.Length];
-        var ids = new List<string>();
-        for (int i = 0; i < sessions; i++)
-        {
-            using var created = await Pick().PostAsJsonAsync("/v1/sessions", new { userId = $"load-{i}" });
-            created.EnsureSuccessStatusCode();
-            ids.Add((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
-        }
-
-        var latencies = new List<double>();
-        int errors = 0;
-        var stop = Stopwatch.StartNew();
-        var workers = ids.Select((id, s) => Task.Run(async () =>
-        {
-            var mine = new List<double>();
-            int k = s;
-            while (stop.Elapsed.TotalSeconds < seconds)
-            {
-                // Session and counter make every message new across sessions too (TurnLoad's "(turn k)" alone repeats
-                // across sessions, whose queries then hit the in-memory query cache of a single replica far more often
-                // than they can spread over three), so each turn runs the model for its query and its conversation.
-                var question = $"{questions[k % questions.Length]} (session {s}, turn {k++})";
-                var t = Stopwatch.GetTimestamp();
-                using var response = await Pick().PostAsJsonAsync($"/v1/sessions/{id}/turns", new { message = question, totalBudget = 2000 });
-                await response.Content.ReadAsByteArrayAsync();
-                mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-                if (!response.IsSuccessStatusCode)
-                {
-                    Interlocked.Increment(ref errors);
-                }
-
-                using var reply = await Pick().PostAsJsonAsync($"/v1/sessions/{id}/messages", new { role = "assistant", content = "Noted: " + question });
-                if (!reply.IsSuccessStatusCode)
-                {
-                    Interlocked.Increment(ref errors);
-                }
-            }
-
-            lock (latencies)
-            {
-                latencies.AddRange(mine);
-            }
-        })).ToArray();
-        await Task.WhenAll(workers);
-        return (latencies.Count, stop.Elapsed.TotalSeconds, latencies, errors);
-    }
+    // TurnLoad's driver, with each request sent to the next replica in turn (the sessions live in the shared database, so
+    // any replica can serve any of them). Session and counter make every message new across sessions too (TurnLoad's
+    // "(turn k)" alone repeats across sessions, whose queries then hit the in-memory query cache of a single replica far
+    // more often than they can spread over three), so each turn runs the model for its query and its conversation.
+    private static Task<(int Turns, double Seconds, List<double> Latencies, int Errors)> Drive(HttpClient[] clients, string[] questions, int sessions, double seconds) =>
+        ContextCompiler.Benchmarks.Load.TurnLoad.Drive(clients, questions, sessions, seconds, keys: false, (question, session, turn) => $"{question} (session {session}, turn {turn})");
 
     private static string Now() => DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
 }
