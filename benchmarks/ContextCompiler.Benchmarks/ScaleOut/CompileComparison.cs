@@ -48,7 +48,7 @@ internal static class CompileComparison
             }
 
             Console.Error.WriteLine($"[{Now()}] PGlite synthetic {size}: load");
-            await using var pglite = await PgliteProcess.StartAsync(context.Root, context.Temp, poolSize: 8);
+            await using var pglite = await PgliteServer.StartAsync(context.Root, context.Temp, poolSize: 8);
             var load = await PostgresLoader.LoadAsync(pglite.ConnectionString, PostgresLoader.Synthetic(context.Source, size, jitter));
             loads.Add(string.Create(CultureInfo.InvariantCulture,
                 $"| {load.Spans:N0} | {load.Documents:N0} | {load.Insert.TotalSeconds:F1} | {load.HnswBuild.TotalSeconds:F1} | {load.HnswBytes / 1048576.0:F1} | {load.Bm25Build.TotalSeconds:F1} | {load.Bm25Bytes / 1048576.0:F1} | {load.TableBytes / 1048576.0:F1} | {pglite.ResidentMegabytes():F0} |"));

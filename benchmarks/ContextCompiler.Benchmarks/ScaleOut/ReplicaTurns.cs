@@ -34,7 +34,7 @@ internal static class ReplicaTurns
         }
 
         Console.Error.WriteLine($"[{Now()}] turns: PGlite load");
-        await using var pglite = await PgliteProcess.StartAsync(context.Root, context.Temp, poolSize: 8);
+        await using var pglite = await PgliteServer.StartAsync(context.Root, context.Temp, poolSize: 8);
         await PostgresLoader.LoadAsync(pglite.ConnectionString, PostgresLoader.Real(context.Source, context.Corpus, withVectors: true));
         foreach (int count in replicaCounts)
         {
@@ -54,7 +54,7 @@ internal static class ReplicaTurns
         Console.WriteLine();
     }
 
-    private static async Task<List<string>> Load(ScaleOutBenchmark.Context context, string store, Replicas replicas, int[] sessionCounts, double seconds, PgliteProcess? pglite)
+    private static async Task<List<string>> Load(ScaleOutBenchmark.Context context, string store, Replicas replicas, int[] sessionCounts, double seconds, PgliteServer? pglite)
     {
         var clients = replicas.Servers.Select(s => new HttpClient { BaseAddress = s.Address, Timeout = TimeSpan.FromMinutes(2) }).ToArray();
         try

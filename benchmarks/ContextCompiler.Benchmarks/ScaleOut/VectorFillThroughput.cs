@@ -20,7 +20,7 @@ internal static class VectorFillThroughput
         foreach (int count in replicaCounts)
         {
             Console.Error.WriteLine($"[{Now()}] fill: {count} replica(s), {spans} spans pending");
-            await using var pglite = await PgliteProcess.StartAsync(context.Root, context.Temp, poolSize: 8);
+            await using var pglite = await PgliteServer.StartAsync(context.Root, context.Temp, poolSize: 8);
             var load = await PostgresLoader.LoadAsync(pglite.ConnectionString,
                 PostgresLoader.Real(context.Source, context.Corpus, withVectors: false, maxSpans: spans));
             string tag = $"fill-{count}-{Guid.NewGuid():N}"[..16];
