@@ -123,8 +123,11 @@ public sealed class TelemetryTests : IDisposable
         Assert.True(Sum("contextcompiler.cache.hits", (Tags.Cache, "passage")) + Sum("contextcompiler.cache.misses", (Tags.Cache, "passage")) >= 1);
         Assert.True(HistogramCount("contextcompiler.embedding.throughput") >= 1);
         Assert.True(Sum("contextcompiler.embedding.tokens") > 0);
-        // The vectors are complete (the client waited for them), so nothing is pending.
-        Assert.Contains(Points("contextcompiler.vectors.pending"), p => p.GetGaugeLastValueLong() == 0);
+        // The server feeds the pending-vectors gauge. Its value is not this server's alone: every test server in the process
+        // reports through the one meter, so the gauge's own readings are tested in Core, and this server's figure here.
+        Assert.NotEmpty(Points("contextcompiler.vectors.pending"));
+        var vectors = _factory.Services.GetRequiredService<VectorFiller>().Status;
+        Assert.Equal(vectors.Total, vectors.Done);
         // And ASP.NET Core's own request metrics come through the same provider.
         Assert.NotEmpty(Points("http.server.request.duration"));
 
