@@ -1,5 +1,8 @@
+using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using System.Text.RegularExpressions;
+using System.Xml.Linq;
 
 namespace ContextCompiler.Server.Tests;
 
@@ -188,6 +191,64 @@ public sealed partial class UiPagesTests(SharedServer server) : IClassFixture<Sh
     }
 
     [Fact]
+    public async Task Budgets_page_scifact_plot_draws_each_strategys_evidence_recall_from_benchmarks_results_scifact_report_json()
+    {
+        // The numbers the plot must show, read from the checkout's report and not through the server, so that a plot
+        // from any other source (an older copy, another folder, a series of its own) differs from them.
+        using var report = JsonDocument.Parse(await File.ReadAllTextAsync(
+            Path.Combine(ServerFactory.RepositoryRoot(), "benchmarks", "results", "scifact", "report.json")));
+        var expected = report.RootElement.GetProperty("strategies").EnumerateArray().ToDictionary(
+            s => s.GetProperty("name").GetString()!,
+            s => s.GetProperty("budgets").EnumerateArray()
+                .Select(b => (Budget: b.GetProperty("budget").GetInt32(), Recall: b.GetProperty("evidenceRecall").GetDouble()))
+                .ToList());
+        Assert.Contains("vector", expected.Keys);
+
+        using var client = Factory.UiClient(ServerFactory.AlphaKey);
+        string html = await client.GetStringAsync("/ui/budgets");
+        var img = ScifactPlot().Match(html);
+        Assert.True(img.Success, $"No scifact recall plot on the budgets page:{Environment.NewLine}{html}");
+        var svg = XDocument.Parse(await client.GetStringAsync(WebUtility.HtmlDecode(img.Groups[1].Value)));
+
+        // Read the plot as a person would, through its axes: the labelled grid lines give recall for a height, the
+        // labelled ticks give the budget at each x.
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        var marks = svg.Root!.Elements().ToList();
+        var labelled = marks.Zip(marks.Skip(1))
+            .Where(p => p.First.Name == ns + "line" && p.Second.Name == ns + "text")
+            .Select(p => (Line: p.First, Label: p.Second.Value))
+            .ToList();
+        var grid = labelled.Where(l => (string?)l.Line.Attribute("stroke") == "#e0e0e0")
+            .Select(l => (Recall: Number(l.Label), Y: Number(l.Line.Attribute("y1")!.Value)))
+            .ToList();
+        Assert.True(grid.Count >= 2, "The plot has no recall axis");
+        var ticks = labelled.Where(l => (string?)l.Line.Attribute("stroke") == "black" && int.TryParse(l.Label, CultureInfo.InvariantCulture, out _))
+            .ToDictionary(l => Number(l.Line.Attribute("x1")!.Value), l => int.Parse(l.Label, CultureInfo.InvariantCulture));
+        double perPixel = (grid[^1].Recall - grid[0].Recall) / (grid[^1].Y - grid[0].Y);
+        // Points are written to a tenth of a pixel.
+        double tolerance = Math.Abs(perPixel) * 0.1;
+
+        var drawn = svg.Root.Elements(ns + "g")
+            .Where(g => (string?)g.Attribute("class") == "series")
+            .ToDictionary(g => (string)g.Attribute("data-strategy")!, g => g.Element(ns + "polyline")!.Attribute("points")!.Value
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                .Select(p => p.Split(','))
+                .Select(p => (Budget: ticks[Number(p[0])], Recall: grid[0].Recall + ((Number(p[1]) - grid[0].Y) * perPixel)))
+                .ToList());
+
+        Assert.Equal(expected.Keys.Order(), drawn.Keys.Order());
+        foreach (var (strategy, points) in expected)
+        {
+            Assert.Equal(points.Select(p => p.Budget), drawn[strategy].Select(p => p.Budget));
+            foreach (var (want, got) in points.Zip(drawn[strategy]))
+            {
+                Assert.True(Math.Abs(want.Recall - got.Recall) <= tolerance,
+                    $"{strategy} at budget {want.Budget}: the plot draws evidence recall {got.Recall:0.000}, report.json says {want.Recall:0.000}");
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_ui_is_not_in_the_openapi_document()
     {
         using var client = Factory.UiClient();
@@ -222,6 +283,8 @@ public sealed partial class UiPagesTests(SharedServer server) : IClassFixture<Sh
         }));
     }
 
+    private static double Number(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+
     private static string Row(string html, string id)
     {
         var match = Regex.Match(html, $"<tr data-session-id=\"{id}\">(.*?)</tr>", RegexOptions.Singleline);
@@ -235,6 +298,9 @@ public sealed partial class UiPagesTests(SharedServer server) : IClassFixture<Sh
         Assert.True(match.Success, $"No section {cls} in:{Environment.NewLine}{html}");
         return match.Groups[1].Value;
     }
+
+    [GeneratedRegex("<img class=\"plot\" src=\"([^\"]+)\" alt=\"recall vs budget plot of the scifact evaluation report\"")]
+    private static partial Regex ScifactPlot();
 
     [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]+)\"")]
     private static partial Regex TokenField();
