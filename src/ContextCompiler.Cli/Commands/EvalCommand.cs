@@ -33,7 +33,7 @@ internal static class EvalCommand
         };
         var maxTokens = new Option<int?>("--max-tokens")
         {
-            Description = "Largest span when ingesting the evaluated corpus (default 512 for BEIR abstracts, chosen on SciFact train; 256, the product default, otherwise).",
+            Description = "Largest span when ingesting the evaluated corpus (default 512 for BEIR abstracts, chosen on SciFact train; the product default, 64, otherwise).",
         };
         var set = new Option<string[]>("--set") { Description = "A compiler option for every strategy: key=value (e.g. k1=1.2, b=0.75, titleWeight, headingWeight, bodyWeight)." };
         var model = CliShared.ModelOption();
@@ -60,7 +60,7 @@ internal static class EvalCommand
                 Set = result.GetValue(set) ?? [],
                 Limit = result.GetValue(limit),
                 CorpusDirectory = result.GetValue(corpusDir) ?? Engine.Assets.RepositoryLayout.DefaultCorpus(),
-                Chunking = new Core.Ingest.ChunkingOptions { MaxTokens = result.GetValue(maxTokens) ?? (data.Format == "beir" ? 512 : 256) },
+                Chunking = new Core.Ingest.ChunkingOptions { MaxTokens = result.GetValue(maxTokens) ?? (data.Format == "beir" ? 512 : new Core.Ingest.ChunkingOptions().MaxTokens) },
                 EmbeddingModel = result.GetValue(model) ?? Engine.Embedding.EmbedderCatalog.DefaultModel,
             };
             await Console.Error.WriteLineAsync($"eval: {data.Name} ({data.Format}), {data.Documents.Count} documents, budgets {string.Join(",", settings.Budgets)}");

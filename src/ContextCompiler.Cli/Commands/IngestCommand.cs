@@ -30,7 +30,7 @@ internal static class IngestCommand
         };
         var prune = new Option<bool>("--prune") { Description = "Remove stored artifacts whose files are gone." };
         var json = CliShared.JsonOption("Print one JSON object with the run's counts.");
-        var maxTokens = new Option<int>("--max-tokens") { Description = "Largest span in tokens.", DefaultValueFactory = _ => 256 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Largest span in tokens.", DefaultValueFactory = _ => new ChunkingOptions().MaxTokens };
         var overlap = new Option<int>("--overlap") { Description = "Tokens repeated between spans cut for size.", DefaultValueFactory = _ => 0 };
         var maxBytes = new Option<long>("--max-file-bytes") { Description = "Skip files larger than this.", DefaultValueFactory = _ => 4L * 1024 * 1024 };
         var model = CliShared.ModelOption();

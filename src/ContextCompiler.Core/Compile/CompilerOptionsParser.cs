@@ -49,6 +49,7 @@ public static class CompilerOptionsParser
         "headingWeight" => o with { LexicalWeights = o.LexicalWeights with { Heading = Number(key, value) } },
         "bodyWeight" => o with { LexicalWeights = o.LexicalWeights with { Body = Number(key, value) } },
         "minRelativeScore" => o with { MinRelativeScore = Number(key, value) },
+        "documentWeight" => o with { DocumentWeight = Number(key, value) },
         "maxSpansPerDocument" => o with { MaxSpansPerDocument = Integer(key, value) },
         "mmrLambda" => o with { MmrLambda = Number(key, value) },
         "redundancyCutoff" => o with { RedundancyCutoff = Number(key, value) },

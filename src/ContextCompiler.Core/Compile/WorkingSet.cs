@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 namespace ContextCompiler.Core.Compile;
 
 /// <summary>The compiled context for one query: cited spans rendered within an exact token budget.</summary>
@@ -22,7 +23,8 @@ public sealed record Citation(int N, string Corpus, string Path, int StartLine, 
 /// <param name="ContextHash">sha256 of the working set's text, lower-case hex.</param>
 /// <param name="VectorCoverage">How much of the index had vectors when it was compiled: vectors are filled in after
 /// the text is indexed, so a difference on replay or recompile can come from vectors that were not there yet.</param>
-public sealed record Manifest(string Tokenizer, string EmbeddingModel, string IndexVersion, CompilerOptions Config, string ContextHash, VectorCoverage? VectorCoverage = null);
+public sealed record Manifest(
+    string Tokenizer, string EmbeddingModel, string IndexVersion, [property: JsonConverter(typeof(RecordedConfigConverter))] CompilerOptions Config, string ContextHash, VectorCoverage? VectorCoverage = null);
 
 /// <summary>Spans with a vector out of all spans, at one moment.</summary>
 public sealed record VectorCoverage(int Spans, int WithVectors)

@@ -145,7 +145,8 @@ public sealed class WorkingSetCompiler(
             : [];
 
         stages.Enter("fuse");
-        return Fusions.Create(options.Fusion, options.VectorWeight, options.RrfK).Fuse(lexicalHits, vectorHits);
+        var fused = Fusions.Create(options.Fusion, options.VectorWeight, options.RrfK).Fuse(lexicalHits, vectorHits);
+        return DocumentSupport.Apply(fused, options.DocumentWeight);
     }
 
     // The query's vector, moved towards the conversation's by the context weight: q + w·c, normalised.

@@ -10,8 +10,14 @@ public sealed record Chunk(int StartLine, int EndLine, string Heading, string Te
 /// <summary>How artifacts are cut into spans. Part of each artifact's fingerprint, so a change re-chunks.</summary>
 public sealed record ChunkingOptions
 {
-    /// <summary>Largest span in tokens (default 256). A single line longer than this becomes a span on its own.</summary>
-    public int MaxTokens { get; init; } = 256;
+    /// <summary>
+    /// Largest span in tokens (default 64). A single line longer than this becomes a span on its own. Small spans are
+    /// matched one idea at a time (a 256-token span's one vector averages several), and the packer joins neighbouring
+    /// spans of a page back into one block: on the naive dev questions 64 cited the right page at 1000 tokens for 61 of
+    /// 88 against 54 for 256 (96: 62, 128: not better), and with the compile defaults chosen with it the careful dev
+    /// questions kept 28 / 30 / 30 at 250 / 1000 / 4000 tokens (benchmarks/RESULTS.md, issue 18).
+    /// </summary>
+    public int MaxTokens { get; init; } = 64;
 
     /// <summary>Tokens of trailing lines repeated at the start of the next span when a span is cut for size (default 0).</summary>
     public int OverlapTokens { get; init; }

@@ -43,6 +43,7 @@ public sealed class BudgetPacker(ITokenizer tokenizer)
             {
                 if (TryMerge(host, blocks.IndexOf(host) + 1, candidate, lines, budget, ref used))
                 {
+                    Coalesce(blocks, host, budget, ref used);
                     continue;
                 }
 
@@ -105,6 +106,41 @@ public sealed class BudgetPacker(ITokenizer tokenizer)
         host.Score = Math.Max(host.Score, candidate.Score);
         host.Sources.Add(span.Key);
         return true;
+    }
+
+    // A span that filled the gap between two blocks of a page leaves the grown block touching the next one: join them, so
+    // that no two citations of a page touch and the second header is not paid for. Small spans make this common.
+    private void Coalesce(List<PackedBlock> blocks, PackedBlock host, int budget, ref int used)
+    {
+        while (blocks.FirstOrDefault(b => b != host && b.Touches(host.Corpus, host.Path, host.StartLine, host.EndLine)) is { } other)
+        {
+            int start = Math.Min(host.StartLine, other.StartLine);
+            int end = Math.Max(host.EndLine, other.EndLine);
+            var merged = new string[end - start + 1];
+            for (int line = start; line <= end; line++)
+            {
+                merged[line - start] = line >= host.StartLine && line <= host.EndLine
+                    ? host.Lines[line - host.StartLine]
+                    : other.Lines[line - other.StartLine];
+            }
+
+            int n = blocks.IndexOf(host) + 1;
+            int before = HeaderTokens(n, host) + host.TextTokens.WithSeparator + HeaderTokens(blocks.IndexOf(other) + 1, other) + other.TextTokens.WithSeparator;
+            var tokens = CountText(merged);
+            int after = tokenizer.CountTokens(WorkingSetFormat.Header(n, host.Corpus, host.Path, start, end)) + tokens.WithSeparator;
+            if (used - before + after > budget)
+            {
+                return;
+            }
+
+            used += after - before;
+            host.StartLine = start;
+            host.Lines = merged;
+            host.TextTokens = tokens;
+            host.Score = Math.Max(host.Score, other.Score);
+            host.Sources.AddRange(other.Sources);
+            blocks.Remove(other);
+        }
     }
 
     private PackedBlock? TruncatedPrefix(Candidate candidate, string[] lines, int n, int room, int minTokens, IReadOnlyList<string> queryTerms)

@@ -298,6 +298,7 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders, 
             Order = defaults.Order,
             Packing = defaults.Packing,
             TopK = defaults.TopK,
+            MaxSpansPerDocument = defaults.MaxSpansPerDocument,
             AllowTruncation = defaults.AllowTruncation,
             MinTruncatedTokens = defaults.MinTruncatedTokens,
         };

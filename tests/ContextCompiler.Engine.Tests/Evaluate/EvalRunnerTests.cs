@@ -55,7 +55,7 @@ public sealed class EvalRunnerTests : IDisposable
         Assert.Equal(reported.RecallAt100!.Value, recomputed.RecallAt100, Tolerance);
         Assert.Equal(reported.MrrAt10!.Value, recomputed.MrrAt10, Tolerance);
         Assert.Equal(EvalStrategies.Retrieval.Count, outcome.Report.Strategies.Count);
-        Assert.Equal(8, outcome.Report.Strategies.Count);
+        Assert.Equal(12, outcome.Report.Strategies.Count);
     }
 
     [Fact]
