@@ -32,13 +32,12 @@ public static class EvalStrategies
         new("hybrid-rrf", "reciprocal rank fusion", ["fusion=rrf"]),
         new("hybrid-zscore", "linear fusion of z-scores instead of min-max", ["fusion=zscore"]),
         new("hybrid-mmr", "default fusion, MMR selection (the ranking metrics do not see MMR)", ["mmrLambda=0.7"]),
-        // Each of issue 18's compile settings switched off alone, and all of them together (the defaults before it); the
-        // smaller spans it also chose are an ingest setting: compare with --max-tokens 256.
+        // Issue 18's compile settings: each switched off alone, both together (the defaults before it), and the document
+        // support it measured but left off. The smaller spans it also chose are an ingest setting: compare --max-tokens 256.
         new("no-spread", "default, without spreading the set across documents first", ["maxSpansPerDocument=0"]),
-        new("no-document-support", "default, without a document's other candidates adding to its spans' scores", ["documentWeight=0"]),
         new("candidates-40", "default, 40 candidates from each retriever instead of 100", ["candidates=40"]),
-        new("before-18", "the compile settings before issue 18: no spreading, no document support, 40 candidates",
-            ["maxSpansPerDocument=0", "documentWeight=0", "candidates=40"]),
+        new("before-18", "the compile settings before issue 18: no spreading, 40 candidates", ["maxSpansPerDocument=0", "candidates=40"]),
+        new("document-support", "default, with a document's other candidates adding 0.15 of their scores to its spans'", ["documentWeight=0.15"]),
         new("greedy-stop", "default retrieval, packing stops at the first span that does not fit", ["packing=greedy-stop"]),
         new("topk-truncate", "default retrieval, top k spans cut to the budget", ["packing=topk-truncate"]),
     ];

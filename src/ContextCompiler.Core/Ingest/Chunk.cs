@@ -14,8 +14,8 @@ public sealed record ChunkingOptions
     /// Largest span in tokens (default 64). A single line longer than this becomes a span on its own. Small spans are
     /// matched one idea at a time (a 256-token span's one vector averages several), and the packer joins neighbouring
     /// spans of a page back into one block: on the naive dev questions 64 cited the right page at 1000 tokens for 61 of
-    /// 88 against 54 for 256 (96: 62, 128: not better), and with the compile defaults chosen with it the careful dev
-    /// questions kept 28 / 30 / 30 at 250 / 1000 / 4000 tokens (benchmarks/RESULTS.md, issue 18).
+    /// 88 against 54 for 256 (96: 62), the careful dev questions went from 28 / 30 / 30 to 27 / 29 / 30 at 250 / 1000 /
+    /// 4000 tokens with the compile defaults chosen with it, and a cold ingest took 0.82× as long (benchmarks/RESULTS.md, issue 18).
     /// </summary>
     public int MaxTokens { get; init; } = 64;
 

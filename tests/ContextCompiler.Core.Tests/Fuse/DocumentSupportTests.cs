@@ -42,10 +42,10 @@ public sealed class DocumentSupportTests
     }
 
     [Fact]
-    public void The_option_parses_is_validated_and_is_on_by_default()
+    public void The_option_parses_is_validated_and_is_off_by_default()
     {
-        Assert.Equal(0.15, new CompilerOptions().DocumentWeight);
-        Assert.Equal(0, CompilerOptionsParser.Apply(new CompilerOptions(), ["documentWeight=0"]).DocumentWeight);
+        Assert.Equal(0, new CompilerOptions().DocumentWeight);
+        Assert.Equal(0.15, CompilerOptionsParser.Apply(new CompilerOptions(), ["documentWeight=0.15"]).DocumentWeight);
         Assert.Contains("documentWeight", Assert.Throws<ArgumentException>(() => CompilerOptionsParser.Apply(new CompilerOptions(), ["documentWeight=-1"])).Message);
     }
 

@@ -34,9 +34,9 @@ public sealed class DocumentSpreadTests
     }
 
     [Fact]
-    public void The_option_parses_is_validated_and_is_one_by_default()
+    public void The_option_parses_is_validated_and_is_two_by_default()
     {
-        Assert.Equal(1, new CompilerOptions().MaxSpansPerDocument);
+        Assert.Equal(2, new CompilerOptions().MaxSpansPerDocument);
         Assert.Equal(2, CompilerOptionsParser.Apply(new CompilerOptions(), ["maxSpansPerDocument=2"]).MaxSpansPerDocument);
         Assert.Contains("maxSpansPerDocument", Assert.Throws<ArgumentException>(() => CompilerOptionsParser.Apply(new CompilerOptions(), ["maxSpansPerDocument=-1"])).Message);
         Assert.Contains("maxSpansPerDocument", CompilerOptionsParser.Keys);
