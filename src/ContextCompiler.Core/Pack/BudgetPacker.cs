@@ -78,35 +78,8 @@ public sealed class BudgetPacker(ITokenizer tokenizer)
         return Render(blocks, budget, order, dropped, smallestNeed);
     }
 
-    private bool TryMerge(PackedBlock host, int n, Candidate candidate, string[] lines, int budget, ref int used)
-    {
-        var span = candidate.Span;
-        int start = Math.Min(host.StartLine, span.Key.StartLine);
-        int end = Math.Max(host.EndLine, span.EndLine);
-        var merged = new string[end - start + 1];
-        for (int line = start; line <= end; line++)
-        {
-            merged[line - start] = line >= host.StartLine && line <= host.EndLine
-                ? host.Lines[line - host.StartLine]
-                : lines[line - span.Key.StartLine];
-        }
-
-        int before = HeaderTokens(n, host) + host.TextTokens.WithSeparator;
-        var tokens = CountText(merged);
-        int after = tokenizer.CountTokens(WorkingSetFormat.Header(n, host.Corpus, host.Path, start, end)) + tokens.WithSeparator;
-        if (used - before + after > budget)
-        {
-            return false;
-        }
-
-        used += after - before;
-        host.StartLine = start;
-        host.Lines = merged;
-        host.TextTokens = tokens;
-        host.Score = Math.Max(host.Score, candidate.Score);
-        host.Sources.Add(span.Key);
-        return true;
-    }
+    private bool TryMerge(PackedBlock host, int n, Candidate candidate, string[] lines, int budget, ref int used) =>
+        TryJoin(host, n, candidate.Span.Key.StartLine, lines, 0, candidate.Score, [candidate.Span.Key], budget, ref used);
 
     // A span that filled the gap between two blocks of a page leaves the grown block touching the next one: join them, so
     // that no two citations of a page touch and the second header is not paid for. Small spans make this common.
@@ -114,33 +87,46 @@ public sealed class BudgetPacker(ITokenizer tokenizer)
     {
         while (blocks.FirstOrDefault(b => b != host && b.Touches(host.Corpus, host.Path, host.StartLine, host.EndLine)) is { } other)
         {
-            int start = Math.Min(host.StartLine, other.StartLine);
-            int end = Math.Max(host.EndLine, other.EndLine);
-            var merged = new string[end - start + 1];
-            for (int line = start; line <= end; line++)
-            {
-                merged[line - start] = line >= host.StartLine && line <= host.EndLine
-                    ? host.Lines[line - host.StartLine]
-                    : other.Lines[line - other.StartLine];
-            }
-
-            int n = blocks.IndexOf(host) + 1;
-            int before = HeaderTokens(n, host) + host.TextTokens.WithSeparator + HeaderTokens(blocks.IndexOf(other) + 1, other) + other.TextTokens.WithSeparator;
-            var tokens = CountText(merged);
-            int after = tokenizer.CountTokens(WorkingSetFormat.Header(n, host.Corpus, host.Path, start, end)) + tokens.WithSeparator;
-            if (used - before + after > budget)
+            int otherCost = HeaderTokens(blocks.IndexOf(other) + 1, other) + other.TextTokens.WithSeparator;
+            if (!TryJoin(host, blocks.IndexOf(host) + 1, other.StartLine, other.Lines, otherCost, other.Score, other.Sources, budget, ref used))
             {
                 return;
             }
 
-            used += after - before;
-            host.StartLine = start;
-            host.Lines = merged;
-            host.TextTokens = tokens;
-            host.Score = Math.Max(host.Score, other.Score);
-            host.Sources.AddRange(other.Sources);
             blocks.Remove(other);
         }
+    }
+
+    // Extends host (block n) by the lines from start that it lacks, when the joined block costs no more than the budget
+    // allows; otherCost is what the joined lines cost until now (another block's header and text, or nothing).
+    private bool TryJoin(
+        PackedBlock host, int n, int start, string[] lines, int otherCost, double score, IEnumerable<SpanKey> sources, int budget, ref int used)
+    {
+        int first = Math.Min(host.StartLine, start);
+        int last = Math.Max(host.EndLine, start + lines.Length - 1);
+        var merged = new string[last - first + 1];
+        for (int line = first; line <= last; line++)
+        {
+            merged[line - first] = line >= host.StartLine && line <= host.EndLine
+                ? host.Lines[line - host.StartLine]
+                : lines[line - start];
+        }
+
+        int before = HeaderTokens(n, host) + host.TextTokens.WithSeparator + otherCost;
+        var tokens = CountText(merged);
+        int after = tokenizer.CountTokens(WorkingSetFormat.Header(n, host.Corpus, host.Path, first, last)) + tokens.WithSeparator;
+        if (used - before + after > budget)
+        {
+            return false;
+        }
+
+        used += after - before;
+        host.StartLine = first;
+        host.Lines = merged;
+        host.TextTokens = tokens;
+        host.Score = Math.Max(host.Score, score);
+        host.Sources.AddRange(sources);
+        return true;
     }
 
     private PackedBlock? TruncatedPrefix(Candidate candidate, string[] lines, int n, int room, int minTokens, IReadOnlyList<string> queryTerms)
