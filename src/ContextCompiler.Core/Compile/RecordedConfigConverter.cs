@@ -24,13 +24,7 @@ public sealed class RecordedConfigConverter : JsonConverter<CompilerOptions>
         {
             if (!names.Contains(name))
             {
-                recorded[name] = before switch
-                {
-                    int i => JsonValue.Create(i),
-                    double d => JsonValue.Create(d),
-                    bool b => JsonValue.Create(b),
-                    _ => JsonValue.Create(before.ToString()),
-                };
+                recorded[name] = JsonSerializer.SerializeToNode(before, before.GetType(), options);
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+
 namespace ContextCompiler.Core.Compile;
 
 /// <summary>The compiled context for one query: cited spans rendered within an exact token budget.</summary>
