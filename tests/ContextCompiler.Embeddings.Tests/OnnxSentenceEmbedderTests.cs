@@ -68,6 +68,44 @@ public sealed class OnnxSentenceEmbedderTests
     }
 
     [Fact]
+    public async Task The_model_file_is_written_once_into_its_cache_and_embeds_as_the_in_memory_copy_does()
+    {
+        string cache = Path.Combine(Path.GetTempPath(), "cc-model-cache-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var fromMemory = new OnnxSentenceEmbedder(SentenceModel.MiniLm, new OnnxEmbedderOptions { ModelCacheDirectory = null });
+            Assert.False(Directory.Exists(cache));
+            using var first = new OnnxSentenceEmbedder(SentenceModel.MiniLm, new OnnxEmbedderOptions { ModelCacheDirectory = cache });
+            var file = Assert.Single(Directory.GetFiles(cache));
+            Assert.StartsWith("all-MiniLM-L6-v2-", Path.GetFileName(file));
+            var written = File.GetLastWriteTimeUtc(file);
+
+            // A second process (here: embedder) reuses the file instead of writing it again.
+            using var second = new OnnxSentenceEmbedder(SentenceModel.MiniLm, new OnnxEmbedderOptions { ModelCacheDirectory = cache });
+            Assert.Equal(written, File.GetLastWriteTimeUtc(Assert.Single(Directory.GetFiles(cache))));
+
+            // A file cut short (a full disk, say) is written again rather than loaded.
+            long length = new FileInfo(file).Length;
+            File.WriteAllBytes(file, new byte[100]);
+            using var third = new OnnxSentenceEmbedder(SentenceModel.MiniLm, new OnnxEmbedderOptions { ModelCacheDirectory = cache });
+            Assert.Equal(length, new FileInfo(file).Length);
+
+            foreach (var embedder in new[] { first, second, third })
+            {
+                var expected = (await fromMemory.GenerateVectorAsync(Passages[0])).ToArray();
+                Assert.Equal(expected, (await embedder.GenerateVectorAsync(Passages[0])).ToArray());
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(cache))
+            {
+                Directory.Delete(cache, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_text_longer_than_512_tokens_is_cut_to_512_and_ends_with_sep()
     {
         using var embedder = new OnnxSentenceEmbedder(SentenceModel.ArcticXs);
