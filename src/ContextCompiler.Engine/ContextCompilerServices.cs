@@ -101,6 +101,7 @@ public static class ContextCompilerServiceCollectionExtensions
         services.AddSingleton<SessionLocks>();
         services.AddSingleton<BudgetResolver>();
         services.AddSingleton<RetrievalQueryBuilder>();
+        services.AddSingleton(sp => new ContextVectorWarmer(() => sp.GetRequiredService<IndexEmbedder>().Queries));
         services.AddSingleton<SessionStore>();
         services.AddSingleton<TurnService>();
         services.AddSingleton<SessionRecompiler>();

@@ -9,8 +9,8 @@ public static class CompilerOptionsParser
     /// <summary>The keys that <c>--set</c> understands.</summary>
     public static readonly IReadOnlyList<string> Keys =
     [
-        "lexical", "k1", "b", "prfDocs", "prfTerms", "prfWeight", "fusion", "vectorWeight", "contextWeight", "rrfK", "candidates", "titleWeight", "headingWeight", "bodyWeight", "minRelativeScore",
-        "maxSpansPerDocument", "mmrLambda", "redundancyCutoff", "order", "allowTruncation", "minTruncatedTokens", "packing", "topK",
+        "lexical", "k1", "b", "prfDocs", "prfTerms", "prfWeight", "fusion", "vectorWeight", "contextWeight", "contextVectors", "rrfK", "candidates", "titleWeight", "headingWeight", "bodyWeight", "minRelativeScore",
+        "documentWeight", "maxSpansPerDocument", "mmrLambda", "redundancyCutoff", "order", "allowTruncation", "minTruncatedTokens", "packing", "topK",
     ];
 
     /// <summary>Returns <paramref name="options"/> with each <c>key=value</c> applied, validated.</summary>
@@ -43,6 +43,7 @@ public static class CompilerOptionsParser
         "fusion" => o with { Fusion = value },
         "vectorWeight" => o with { VectorWeight = Number(key, value) },
         "contextWeight" => o with { ContextWeight = Number(key, value) },
+        "contextVectors" => o with { ContextVectors = value },
         "rrfK" => o with { RrfK = Integer(key, value) },
         "candidates" => o with { Candidates = Integer(key, value) },
         "titleWeight" => o with { LexicalWeights = o.LexicalWeights with { Title = Number(key, value) } },

@@ -15,6 +15,10 @@ public sealed record WorkingSet(
 {
     /// <summary>The conversation that joined retrieval, weighted below the query (<see cref="CompilerOptions.ContextWeight"/>); null for none.</summary>
     public string? RetrievalContext { get; init; }
+
+    /// <summary>The messages <see cref="RetrievalContext"/> joins, each embedded on its own (<see cref="CompilerOptions.ContextVectors"/>); null for none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? RetrievalContextMessages { get; init; }
 }
 
 /// <summary>One cited block. <see cref="Tokens"/> is its share of the text (header, lines and following separator).</summary>

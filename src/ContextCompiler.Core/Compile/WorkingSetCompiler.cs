@@ -51,7 +51,7 @@ public sealed class WorkingSetCompiler(
         activity?.SetTag(Tags.Lexical, options.VectorWeight < 1 ? options.Lexical : null);
         var stages = new StageClock(activity?.Context ?? default);
 
-        var fused = await FuseAsync(options, filter, retrievalQuery, context, stages, cancellationToken);
+        var fused = await FuseAsync(options, filter, retrievalQuery, context, request.RetrievalContextMessages, stages, cancellationToken);
         stages.Enter("select");
 
         var ids = fused.Select(f => f.Key.Id).ToList();
@@ -90,7 +90,11 @@ public sealed class WorkingSetCompiler(
         Instrumentation.CompileDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
         var explain = request.Explain ? ExplainOf(string.Join(" OR ", terms), candidates, packed, dropped, stages.Timings) : null;
         return new WorkingSet(request.Query, retrievalQuery, packed.Text, packed.TokenCount, request.Budget,
-            Round((double)packed.TokenCount / request.Budget), citations, manifest, packed.Reason, explain) { RetrievalContext = context };
+            Round((double)packed.TokenCount / request.Budget), citations, manifest, packed.Reason, explain)
+        {
+            RetrievalContext = context,
+            RetrievalContextMessages = context is null ? null : request.RetrievalContextMessages,
+        };
     }
 
     /// <summary>
@@ -102,7 +106,7 @@ public sealed class WorkingSetCompiler(
     {
         var (options, filter, retrievalQuery, context) = Validated(request);
         var stages = new StageClock(Activity.Current?.Context ?? default);
-        var fused = await FuseAsync(options, filter, retrievalQuery, context, stages, cancellationToken);
+        var fused = await FuseAsync(options, filter, retrievalQuery, context, request.RetrievalContextMessages, stages, cancellationToken);
         stages.End();
         return fused;
     }
@@ -129,7 +133,8 @@ public sealed class WorkingSetCompiler(
     // Retrieve (BM25 unless the vector weight is 1, vectors unless it is 0) → fuse, each a stage of its own; fuse stays
     // open, to be ended by the caller's next stage.
     private async Task<IReadOnlyList<FusedCandidate>> FuseAsync(
-        CompilerOptions options, RetrievalFilter filter, string retrievalQuery, string? context, StageClock stages, CancellationToken cancellationToken)
+        CompilerOptions options, RetrievalFilter filter, string retrievalQuery, string? context, IReadOnlyList<string>? contextMessages, StageClock stages,
+        CancellationToken cancellationToken)
     {
         stages.Enter("retrieve.lexical");
         var lexicalHits = options.VectorWeight < 1
@@ -141,7 +146,7 @@ public sealed class WorkingSetCompiler(
             : [];
         stages.Enter("retrieve.vector");
         var vectorHits = options.VectorWeight > 0
-            ? vectors.Search(await QueryVectorAsync(retrievalQuery, context, options.ContextWeight, cancellationToken), filter, options.Candidates)
+            ? vectors.Search(await QueryVectorAsync(retrievalQuery, ContextParts(options, context, contextMessages), options.ContextWeight, cancellationToken), filter, options.Candidates)
             : [];
 
         stages.Enter("fuse");
@@ -149,17 +154,50 @@ public sealed class WorkingSetCompiler(
         return DocumentSupport.Apply(fused, options.DocumentWeight);
     }
 
-    // The query's vector, moved towards the conversation's by the context weight: q + w·c, normalised.
-    private async Task<float[]> QueryVectorAsync(string query, string? context, double weight, CancellationToken cancellationToken)
+    // The texts whose embeddings form the conversation's vector: each message on its own, or the joined context as one.
+    private static IReadOnlyList<string> ContextParts(CompilerOptions options, string? context, IReadOnlyList<string>? messages)
     {
-        if (context is null || weight <= 0)
+        if (context is null)
+        {
+            return [];
+        }
+
+        var parts = options.ContextVectors == "messages" ? messages?.Where(m => !string.IsNullOrWhiteSpace(m)).ToList() : null;
+        return parts is { Count: > 0 } ? parts : [context];
+    }
+
+    // The query's vector, moved towards the conversation's by the context weight: q + w·c, normalised, where c is the
+    // normalised mean of the context parts' vectors. One call embeds them all, so the cache in front of the model answers
+    // the messages it has seen (earlier turns' queries, replies warmed when stored) and the model runs for the rest.
+    private async Task<float[]> QueryVectorAsync(string query, IReadOnlyList<string> context, double weight, CancellationToken cancellationToken)
+    {
+        if (context.Count == 0 || weight <= 0)
         {
             return (await queryEmbedder.GenerateVectorAsync(query, cancellationToken: cancellationToken)).ToArray();
         }
 
-        var both = await queryEmbedder.GenerateAsync([query, context], cancellationToken: cancellationToken);
-        var vector = both[0].Vector.ToArray();
-        var around = both[1].Vector.Span;
+        var embedded = await queryEmbedder.GenerateAsync([query, .. context], cancellationToken: cancellationToken);
+        var vector = embedded[0].Vector.ToArray();
+        // One part is used as the model gave it, so a "joined" context gives the very vector it gave before.
+        var around = embedded[1].Vector.ToArray();
+        if (embedded.Count > 2)
+        {
+            // Each part weighs by its length: the model pools over tokens, so a joined text's vector is close to its
+            // parts' vectors weighted by their lengths (an equal mean let a one-line question outweigh a long reply).
+            VectorMath.Scale(around, context[0].Length);
+            for (int p = 2; p < embedded.Count; p++)
+            {
+                var part = embedded[p].Vector.Span;
+                float length = context[p - 1].Length;
+                for (int i = 0; i < around.Length; i++)
+                {
+                    around[i] += length * part[i];
+                }
+            }
+
+            VectorMath.Normalize(around);
+        }
+
         for (int i = 0; i < vector.Length; i++)
         {
             vector[i] += (float)weight * around[i];

@@ -38,6 +38,16 @@ public static class VectorMath
     }
 
     /// <summary>Scales <paramref name="v"/> to unit length; a zero vector stays zero.</summary>
+    /// <summary>Multiplies every component of <paramref name="v"/> by <paramref name="factor"/>.</summary>
+    public static void Scale(Span<float> v, float factor)
+    {
+        for (int i = 0; i < v.Length; i++)
+        {
+            v[i] *= factor;
+        }
+    }
+
+    /// <summary>Scales <paramref name="v"/> to unit length (a zero vector stays zero).</summary>
     public static void Normalize(Span<float> v)
     {
         float norm = MathF.Sqrt(Dot(v, v));

@@ -22,8 +22,9 @@ public sealed class RetrievalQueryBuilder(SessionStoreOptions options)
 
         // Follow-ups often name their subject only in the assistant's reply ("Use PRAGMA journal_mode=WAL").
         var replies = earlier.Where(m => m.Role == MessageRoles.Assistant).TakeLast(Math.Max(0, options.RetrievalAssistantMessages)).Select(m => m.Content);
-        var context = string.Join("\n", users.Concat(replies));
+        var messages = users.Concat(replies).ToList();
+        var context = string.Join("\n", messages);
         return new CompileRequest(message, budget, filter, options.CompilerOptions, explain, Tokenizer: tokenizer,
-            RetrievalContext: context.Length == 0 ? null : context);
+            RetrievalContext: context.Length == 0 ? null : context, RetrievalContextMessages: messages.Count == 0 ? null : messages);
     }
 }

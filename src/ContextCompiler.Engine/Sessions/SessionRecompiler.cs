@@ -52,7 +52,7 @@ public sealed class SessionRecompiler(SessionStore sessions, WorkingSetCompiler 
             int budget = request.Budget ?? stored.Budget;
             var fresh = await compiler.CompileAsync(
                 new CompileRequest(stored.Query, budget, readable, options, RetrievalQuery: stored.RetrievalQuery, RetrievalContext: stored.RetrievalContext,
-                    Tokenizer: stored.Manifest.Tokenizer), cancellationToken);
+                    Tokenizer: stored.Manifest.Tokenizer, RetrievalContextMessages: stored.RetrievalContextMessages), cancellationToken);
             turns.Add(RecompiledTurn.From(user.Sequence, user.Id, stored.Query, stored.Budget, budget, stored.Citations.Count, fresh.Citations.Count,
                 WorkingSetDiff.Compare(stored, fresh)) with { StaleCitations = Stale(stored, user.CreatedAt) });
         }

@@ -10,7 +10,8 @@ namespace ContextCompiler.Engine.Sessions;
 /// scoped to a tenant: another tenant's session is reported as not found.
 /// </summary>
 public sealed class SessionStore(
-    ISessionRepository repository, SessionLocks locks, BudgetResolver budgets, ITokenizer tokenizer, SessionStoreOptions options)
+    ISessionRepository repository, SessionLocks locks, BudgetResolver budgets, ITokenizer tokenizer, SessionStoreOptions options,
+    ContextVectorWarmer? warmer = null)
 {
     /// <summary>The store's limits and defaults.</summary>
     public SessionStoreOptions Options { get; } = options;
@@ -79,8 +80,19 @@ public sealed class SessionStore(
         string text = MessageContent.Validate(content, Options);
         using var _ = await locks.EnterAsync(tenant, id, cancellationToken);
         var check = parsed == MessageRoles.Assistant ? CheckAgainstLatestTurn(tenant, id, text) : null;
-        return repository.Append(tenant, id, new MessageDraft(parsed, text, metadata, CitationCheck: check), idempotency: idempotency);
+        var stored = repository.Append(tenant, id, new MessageDraft(parsed, text, metadata, CitationCheck: check), idempotency: idempotency);
+        if (parsed == MessageRoles.Assistant && RepliesJoinContextVectors)
+        {
+            warmer?.Warm(text);
+        }
+
+        return stored;
     }
+
+    // Whether the next turn's conversation vector embeds this reply on its own (see ContextVectorWarmer).
+    private bool RepliesJoinContextVectors =>
+        Options.WeightRetrievalContext && Options.RetrievalAssistantMessages > 0
+        && (Options.CompilerOptions ?? new Core.Compile.CompilerOptions()).ContextVectors == "messages";
 
     /// <summary>
     /// Checks a draft reply's <c>[n]</c> markers against the working set of the session's latest turn, storing nothing;
