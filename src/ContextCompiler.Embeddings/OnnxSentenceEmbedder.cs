@@ -47,6 +47,7 @@ public sealed class OnnxSentenceEmbedder : IEmbeddingGenerator<string, Embedding
     private readonly SentenceModel _model;
     private readonly OnnxEmbedderOptions _options;
     private readonly InferenceSession _session;
+    private readonly string[] _tokenStates;
     private readonly string _vocabulary;
     private readonly long _sepId;
     // FastBertTokenizer is not thread-safe: each thread takes its own from the pool.
@@ -66,6 +67,7 @@ public sealed class OnnxSentenceEmbedder : IEmbeddingGenerator<string, Embedding
             EnableCpuMemArena = _options.UseMemoryArena,
         };
         _session = LoadSession(model, _options.ModelCacheDirectory, sessionOptions);
+        _tokenStates = [_session.OutputNames[0]];
         _vocabulary = model.ReadVocabulary();
         _sepId = Array.IndexOf(_vocabulary.Split('\n').Select(l => l.TrimEnd('\r')).ToArray(), "[SEP]");
         if (_sepId < 0)
@@ -208,7 +210,8 @@ public sealed class OnnxSentenceEmbedder : IEmbeddingGenerator<string, Embedding
         using var typesValue = OrtValue.CreateTensorValueFromMemory(types, shape);
         var inputs = new Dictionary<string, OrtValue> { ["input_ids"] = idsValue, ["attention_mask"] = maskValue, ["token_type_ids"] = typesValue };
         using var runOptions = new RunOptions();
-        using var outputs = _session.Run(runOptions, inputs, _session.OutputNames);
+        // Only the token states: the graph's other output (a pooler over [CLS]) would be computed for nothing.
+        using var outputs = _session.Run(runOptions, inputs, _tokenStates);
         var states = outputs[0].GetTensorDataAsSpan<float>();
         int dims = _model.Dimensions;
         for (int b = 0; b < batch.Length; b++)

@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ContextCompiler.Core.Embedding;
+using ContextCompiler.Engine.Embedding;
+using ContextCompiler.Engine.Sessions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ContextCompiler.Server.Tests;
 
@@ -48,6 +52,33 @@ public sealed class TurnTests(SharedServer server) : IClassFixture<SharedServer>
         var followUp = await _client.Turn(id, "Can I undo that later?", new { contextBudget = 400 });
         var set = followUp.GetProperty("workingSet");
         Assert.Contains("journal_mode=WAL", set.GetProperty("retrievalContext").GetString());
+        Assert.Contains(set.GetProperty("citations").EnumerateArray(), c => c.GetProperty("path").GetString() is "wal.md" or "pragma.md");
+    }
+
+    [Fact]
+    public async Task A_follow_up_runs_the_model_for_its_own_message_only_the_conversation_comes_from_each_message_s_remembered_vector()
+    {
+        var services = server.Factory.Services;
+        var cache = Assert.IsType<MemoryEmbeddingCache>(services.GetRequiredService<IndexEmbedder>().Queries);
+        var warmer = services.GetRequiredService<ContextVectorWarmer>();
+        string nonce = Guid.NewGuid().ToString("N");
+        var id = await _client.CreateSession();
+        string first = $"How do I make the journal write-ahead? ({nonce})";
+        string reply = $"Run PRAGMA journal_mode=WAL once; the setting is stored in the database file ({nonce}).";
+        await _client.Turn(id, first, new { contextBudget = 400 });
+        long warmed = warmer.Warmed;
+        await _client.Say(id, "assistant", reply);
+        // The reply is embedded when it is stored, in the background, not by the next turn.
+        await warmer.DrainAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(warmed + 1, warmer.Warmed);
+
+        long misses = cache.Misses;
+        var followUp = await _client.Turn(id, $"Can I undo that later? ({nonce})", new { contextBudget = 400 });
+
+        Assert.Equal(misses + 1, cache.Misses);
+        var set = followUp.GetProperty("workingSet");
+        Assert.Equal([first, reply], set.GetProperty("retrievalContextMessages").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal("messages", set.GetProperty("manifest").GetProperty("config").GetProperty("contextVectors").GetString());
         Assert.Contains(set.GetProperty("citations").EnumerateArray(), c => c.GetProperty("path").GetString() is "wal.md" or "pragma.md");
     }
 

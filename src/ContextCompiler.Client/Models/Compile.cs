@@ -18,9 +18,11 @@ public sealed record CompileRequest(
 /// <param name="TokenCount">Exact tokens of <paramref name="Text"/>; never above <paramref name="Budget"/>.</param>
 /// <param name="Reason">Why the working set is empty, when it is.</param>
 /// <param name="RetrievalContext">The conversation that joined retrieval, if any.</param>
+/// <param name="RetrievalContextMessages">The messages that conversation joins, each embedded on its own; null for none.</param>
 public sealed record WorkingSet(
     string Query, string RetrievalQuery, string Text, int TokenCount, int Budget, double Utilization,
-    IReadOnlyList<Citation> Citations, Manifest Manifest, string? Reason = null, CompileExplanation? Explain = null, string? RetrievalContext = null);
+    IReadOnlyList<Citation> Citations, Manifest Manifest, string? Reason = null, CompileExplanation? Explain = null, string? RetrievalContext = null,
+    IReadOnlyList<string>? RetrievalContextMessages = null);
 
 /// <summary>One cited block of a working set; <c>[N]</c> in <see cref="WorkingSet.Text"/> and in a reply refers to it.</summary>
 /// <param name="Tokens">The block's share of the text (header, lines and following separator).</param>

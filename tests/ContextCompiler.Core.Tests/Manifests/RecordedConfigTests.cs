@@ -24,11 +24,14 @@ public sealed class RecordedConfigTests
         var config = today["config"]!.AsObject();
         config.Remove("maxSpansPerDocument");
         config.Remove("documentWeight");
+        config.Remove("contextVectors");
 
         var old = today.Deserialize<Manifest>(Json)!;
 
         Assert.Equal(0, old.Config.MaxSpansPerDocument);
         Assert.Equal(0, old.Config.DocumentWeight);
+        Assert.Equal("joined", old.Config.ContextVectors);
+        Assert.Equal("messages", new CompilerOptions().ContextVectors);
         // What was recorded is kept as recorded.
         Assert.Equal(40, old.Config.Candidates);
         Assert.NotEqual(new CompilerOptions().MaxSpansPerDocument, old.Config.MaxSpansPerDocument);
