@@ -1,6 +1,9 @@
 using System.CommandLine;
 using ContextCompiler.Cli.Commands;
 
+// First, before any thread: ingest, eval and serve run ONNX Runtime (see GlibcMalloc).
+ContextCompiler.Embeddings.GlibcMalloc.Tune();
+
 var root = new RootCommand("contextc: compiles token-budgeted, cited working sets from a SQLite span index.")
 {
     IngestCommand.Create(),

@@ -16,6 +16,8 @@ public static class ServerApp
     /// </summary>
     public static WebApplication Build(string[] args, Action<ServerOptions>? configure = null)
     {
+        // Before the host starts its threads (contextc has done it already; the standalone server and tests have not).
+        ContextCompiler.Embeddings.GlibcMalloc.Tune();
         var builder = WebApplication.CreateBuilder(args);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
