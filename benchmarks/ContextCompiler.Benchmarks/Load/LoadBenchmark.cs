@@ -12,7 +12,7 @@ namespace ContextCompiler.Benchmarks.Load;
 /// earlier ones have answered, each timed from its due time, so queueing counts. Every message is new text (cold neural
 /// queries). <c>--replies</c> posts an assistant reply after each turn, <c>--puts N</c> mixes in N document PUTs a minute;
 /// their failures count as errors. <c>--closed N</c> then runs N chats that each send the next turn when the last one
-/// answered, for the saturation throughput.
+/// answered, for the saturation throughput. With <c>--soak-minutes M</c> it is the soak instead (<see cref="Soak"/>).
 /// </summary>
 internal static class LoadBenchmark
 {
@@ -20,6 +20,11 @@ internal static class LoadBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Contains("--soak-minutes"))
+        {
+            return await Soak.RunAsync(args);
+        }
+
         var rates = BenchmarkArgs.Option(args, "--rates", "25,50,100,150").Split(',').Select(r => double.Parse(r, CultureInfo.InvariantCulture)).ToArray();
         var length = TimeSpan.FromSeconds(double.Parse(BenchmarkArgs.Option(args, "--seconds", "15"), CultureInfo.InvariantCulture));
         int closed = int.Parse(BenchmarkArgs.Option(args, "--closed", "0"), CultureInfo.InvariantCulture);
