@@ -11,6 +11,20 @@ if (args.Length > 0 && string.Equals(args[0], "turns", StringComparison.OrdinalI
     return await ContextCompiler.Benchmarks.Load.TurnLoad.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && string.Equals(args[0], "load", StringComparison.OrdinalIgnoreCase))
+{
+    // Open-loop turn latency per offered rate against `contextc serve` (its own process), then closed-loop saturation:
+    // -- load [--db FILE] [--rates 25,50,100,150] [--seconds 15] [--sessions 32] [--replies] [--puts N] [--closed N] [--budget 1500] [--turns-per-session 20]
+    return await ContextCompiler.Benchmarks.Load.LoadBenchmark.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && string.Equals(args[0], "soak", StringComparison.OrdinalIgnoreCase))
+{
+    // One rate held for minutes with replies and document PUTs, a row of the server's memory, threads and handles a minute,
+    // and a verdict on memory growth and errors: -- soak [--db FILE] [--rate 50] [--minutes 30] [--no-replies] [--puts 6] (or load --soak-minutes M)
+    return await ContextCompiler.Benchmarks.Load.Soak.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && string.Equals(args[0], "mcp", StringComparison.OrdinalIgnoreCase))
 {
     // One compile over MCP (compile_context) against plain POST /v1/compile: -- mcp [--requests 500] [--budget 1000] [--files a.md,b.md|all]

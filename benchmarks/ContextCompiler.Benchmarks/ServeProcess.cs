@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -96,6 +97,29 @@ internal sealed partial class ServeProcess : IAsyncDisposable
         return _process.WorkingSet64 / 1024.0 / 1024.0;
     }
 
+    /// <summary>The server's resident memory (VmRSS), threads and open file descriptors, read from /proc (Linux only).</summary>
+    public ProcStatus ReadProcStatus()
+    {
+        double residentKilobytes = double.NaN;
+        int threads = 0;
+        foreach (string line in File.ReadLines($"/proc/{Pid}/status"))
+        {
+            // "VmRSS:	  123456 kB", "Threads:	42"
+            var fields = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+            switch (fields)
+            {
+                case ["VmRSS:", var kilobytes, "kB"]:
+                    residentKilobytes = double.Parse(kilobytes, CultureInfo.InvariantCulture);
+                    break;
+                case ["Threads:", var count]:
+                    threads = int.Parse(count, CultureInfo.InvariantCulture);
+                    break;
+            }
+        }
+
+        return new ProcStatus(residentKilobytes / 1024, threads, Directory.EnumerateFileSystemEntries($"/proc/{Pid}/fd").Count());
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -148,3 +172,9 @@ internal sealed partial class ServeProcess : IAsyncDisposable
     [GeneratedRegex(@"Now listening on: (http://\S+)")]
     private static partial Regex ListeningLine();
 }
+
+/// <summary>A process's figures from /proc.</summary>
+/// <param name="ResidentMegabytes">VmRSS of /proc/PID/status, in MB.</param>
+/// <param name="Threads">Threads of /proc/PID/status.</param>
+/// <param name="OpenFiles">Entries of /proc/PID/fd: open files, sockets and pipes.</param>
+internal sealed record ProcStatus(double ResidentMegabytes, int Threads, int OpenFiles);

@@ -9,7 +9,8 @@ namespace ContextCompiler.Server.Tests;
 /// <summary>
 /// The probes orchestrators call: <c>/health/live</c> answers whenever the process does; <c>/health/ready</c> runs the
 /// ASP.NET Core health checks tagged ready (database, text index) and answers 503 when one fails, with vector progress as
-/// data. <c>/health</c> keeps its old shape. Every response is checked against the OpenAPI document by the client.
+/// data. <c>/health</c> keeps its old fields and adds the process's own figures. Every response is checked against the
+/// OpenAPI document by the client.
 /// </summary>
 public sealed class HealthProbeTests(SharedServer server) : IClassFixture<SharedServer>
 {
@@ -42,6 +43,33 @@ public sealed class HealthProbeTests(SharedServer server) : IClassFixture<Shared
         var health = await (await anonymous.GetAsync("/health")).Json();
         Assert.Equal("ok", health.GetProperty("status").GetString());
         Assert.True(health.GetProperty("vectors").GetProperty("complete").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Health_reports_the_process_memory_collections_threads_and_handles()
+    {
+        // The server runs in this process: a collection now makes sure the figures of a last collection exist.
+        GC.Collect();
+        using var anonymous = server.Factory.Client(apiKey: null);
+        var figures = (await (await anonymous.GetAsync("/health")).Json()).GetProperty("process");
+
+        long resident = figures.GetProperty("residentBytes").GetInt64();
+        long heap = figures.GetProperty("gcHeapBytes").GetInt64();
+        long committed = figures.GetProperty("gcCommittedBytes").GetInt64();
+        Assert.True(heap > 0, $"gcHeapBytes {heap}");
+        Assert.True(committed >= heap, $"gcCommittedBytes {committed} < gcHeapBytes {heap}");
+        Assert.True(resident > heap, $"residentBytes {resident} <= gcHeapBytes {heap}");
+
+        var collections = figures.GetProperty("gcCollections").EnumerateArray().Select(c => c.GetInt32()).ToArray();
+        Assert.Equal(3, collections.Length);
+        Assert.True(collections[2] >= 1, "the collection above is a gen-2 one");
+        // Collecting a generation collects the younger ones too, so the counts never rise with the generation.
+        Assert.True(collections[0] >= collections[1] && collections[1] >= collections[2], string.Join(",", collections));
+
+        int threads = figures.GetProperty("threads").GetInt32();
+        int pool = figures.GetProperty("threadPoolThreads").GetInt32();
+        Assert.True(pool > 0 && threads > pool, $"threads {threads}, thread pool {pool}");
+        Assert.True(figures.GetProperty("handles").GetInt32() > 0);
     }
 
     [Fact]

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text.Json;
 using ContextCompiler.Server;
 using Microsoft.AspNetCore.Builder;
@@ -62,43 +61,47 @@ internal static class TurnLoad
     /// As above, with each request (session creation, turn, reply) sent to the next of <paramref name="replicas"/> in turn,
     /// and each message made by <paramref name="message"/> from a question, the session's number and the turn's counter.
     /// </summary>
+    internal static Task<(int Turns, double Seconds, List<double> Latencies, int Errors)> Drive(
+        HttpClient[] replicas, string[] questions, int sessions, double seconds, bool keys, Func<string, int, long, string> message) =>
+        Drive(replicas, questions, sessions, seconds, new ChatScript(message, (sent, _, _) => "Noted: " + sent, IdempotencyKeys: keys), new ErrorTally());
+
+    /// <summary>
+    /// The closed loop: <paramref name="sessions"/> chats of <paramref name="script"/>, each sending its next turn when the
+    /// last one (and its reply, and a new session when one is due) is done, for <paramref name="seconds"/>. Chat s starts at
+    /// question s. Latencies are of every turn, failed ones included; failures are counted in <paramref name="errors"/>, and
+    /// the count returned is this run's.
+    /// </summary>
     internal static async Task<(int Turns, double Seconds, List<double> Latencies, int Errors)> Drive(
-        HttpClient[] replicas, string[] questions, int sessions, double seconds, bool keys, Func<string, int, int, string> message)
+        HttpClient[] replicas, string[] questions, int sessions, double seconds, ChatScript script, ErrorTally errors)
     {
         int next = -1;
         HttpClient Pick() => replicas[(Interlocked.Increment(ref next) & int.MaxValue) % replicas.Length];
-        var ids = new List<string>();
+        var chats = new List<ChatSession>();
         for (int i = 0; i < sessions; i++)
         {
-            using var created = await Pick().PostAsJsonAsync("/v1/sessions", new { userId = $"load-{i}" });
-            created.EnsureSuccessStatusCode();
-            ids.Add((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
+            chats.Add(await ChatSession.StartAsync(Pick, i, script, errors));
         }
 
+        int before = errors.Total;
         var latencies = new List<double>();
-        int errors = 0;
         var stop = Stopwatch.StartNew();
-        var workers = ids.Select((id, s) => Task.Run(async () =>
+        var workers = chats.Select((chat, s) => Task.Run(async () =>
         {
             var mine = new List<double>();
-            int k = s;
+            long k = s;
             while (stop.Elapsed.TotalSeconds < seconds)
             {
-                var question = message(questions[k % questions.Length], s, k++);
+                var sent = script.Message(questions[k % questions.Length], s, k);
                 var t = Stopwatch.GetTimestamp();
-                using var response = await Pick().SendAsync(Post($"/v1/sessions/{id}/turns", new { message = question, totalBudget = 2000 }, keys));
-                await response.Content.ReadAsByteArrayAsync();
+                await chat.TurnAsync(sent);
                 mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
-                if (!response.IsSuccessStatusCode)
+                if (script.Reply is { } reply)
                 {
-                    Interlocked.Increment(ref errors);
+                    await chat.ReplyAsync(reply(sent, s, k));
                 }
 
-                using var reply = await Pick().SendAsync(Post($"/v1/sessions/{id}/messages", new { role = "assistant", content = "Noted: " + question }, keys));
-                if (!reply.IsSuccessStatusCode)
-                {
-                    Interlocked.Increment(ref errors);
-                }
+                await chat.RotateIfDueAsync();
+                k++;
             }
 
             lock (latencies)
@@ -107,17 +110,6 @@ internal static class TurnLoad
             }
         })).ToArray();
         await Task.WhenAll(workers);
-        return (latencies.Count, stop.Elapsed.TotalSeconds, latencies, errors);
-    }
-
-    private static HttpRequestMessage Post(string path, object body, bool key)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-        if (key)
-        {
-            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
-        }
-
-        return request;
+        return (latencies.Count, stop.Elapsed.TotalSeconds, latencies, errors.Total - before);
     }
 }

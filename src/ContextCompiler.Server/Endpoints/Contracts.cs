@@ -66,8 +66,36 @@ internal static class JsonBodyProblems
         route.ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 }
 
-/// <summary>GET /health. <see cref="Vectors"/> counts the spans embedded so far: on a fresh index they fill in after start.</summary>
-public sealed record HealthResponse(string Status, int SchemaVersion, string EmbeddingModel, ContextCompiler.Engine.Index.VectorProgress Vectors);
+/// <summary>
+/// GET /health. <see cref="Vectors"/> counts the spans embedded so far: on a fresh index they fill in after start.
+/// <see cref="Process"/> is the serving process's memory, collections, threads and handles, read at the request.
+/// </summary>
+public sealed record HealthResponse(
+    string Status, int SchemaVersion, string EmbeddingModel, ContextCompiler.Engine.Index.VectorProgress Vectors, ProcessFigures Process);
+
+/// <summary>
+/// The serving process's own figures, so a soak test or a dashboard can watch memory, threads and handles grow (or not)
+/// without access to the host.
+/// </summary>
+/// <param name="ResidentBytes">Resident set size (<c>Environment.WorkingSet</c>).</param>
+/// <param name="GcHeapBytes">The managed heap after the last collection, garbage not yet collected included (<c>GCMemoryInfo.HeapSizeBytes</c>).</param>
+/// <param name="GcCommittedBytes">Memory the garbage collector has committed at the last collection (<c>GCMemoryInfo.TotalCommittedBytes</c>).</param>
+/// <param name="GcCollections">Collections so far of generations 0, 1 and 2; a gen-1 collection also counts as gen 0, a gen-2 as both.</param>
+/// <param name="Threads">Operating-system threads of the process, every kind (<c>Process.Threads</c>).</param>
+/// <param name="ThreadPoolThreads">Of those, the .NET thread pool's (<c>ThreadPool.ThreadCount</c>).</param>
+/// <param name="Handles">Open handles (<c>Process.HandleCount</c>; on Linux the open file descriptors, sockets included).</param>
+public sealed record ProcessFigures(
+    long ResidentBytes, long GcHeapBytes, long GcCommittedBytes, IReadOnlyList<int> GcCollections, int Threads, int ThreadPoolThreads, int Handles)
+{
+    /// <summary>The figures of this process now.</summary>
+    public static ProcessFigures Read()
+    {
+        var gc = GC.GetGCMemoryInfo();
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return new(Environment.WorkingSet, gc.HeapSizeBytes, gc.TotalCommittedBytes,
+            [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)], process.Threads.Count, ThreadPool.ThreadCount, process.HandleCount);
+    }
+}
 
 /// <summary>A probe's answer: <c>Healthy</c> or <c>Unhealthy</c>, each check's outcome, and (readiness only) vector progress.</summary>
 public sealed record ProbeResponse(string Status, IReadOnlyList<ProbeCheck> Checks, ContextCompiler.Engine.Index.VectorProgress? Vectors);

@@ -10,7 +10,8 @@ public static class SystemApi
     /// <summary>Maps GET /health, /health/live and /health/ready.</summary>
     public static IEndpointRouteBuilder MapSystemApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health", Health).WithName("Health").WithSummary("Service and database health.").WithTags("System");
+        app.MapGet("/health", Health).WithName("Health")
+            .WithSummary("Service and database health, with the process's memory, collections, threads and handles.").WithTags("System");
         app.MapGet("/health/live", Live).WithName("Liveness")
             .WithSummary("Liveness probe: 200 whenever the process answers; it checks nothing else.").WithTags("System");
         app.MapGet("/health/ready", Ready).WithName("Readiness")
@@ -20,7 +21,7 @@ public static class SystemApi
     }
 
     private static Ok<HealthResponse> Health(IStoreStatus store, ISpanIndex index, VectorFiller vectors) =>
-        TypedResults.Ok(new HealthResponse("ok", store.SchemaVersion(), index.Model.Id, vectors.Status));
+        TypedResults.Ok(new HealthResponse("ok", store.SchemaVersion(), index.Model.Id, vectors.Status, ProcessFigures.Read()));
 
     private static Ok<ProbeResponse> Live() => TypedResults.Ok(new ProbeResponse(nameof(HealthStatus.Healthy), [], null));
 
