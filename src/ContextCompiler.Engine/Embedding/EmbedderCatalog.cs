@@ -95,7 +95,8 @@ public sealed class EmbedderCatalog(OfflineAssets assets, string? cachePath = nu
             passages = cache;
         }
 
-        var queries = new MemoryEmbeddingCache(new QueryPrefixEmbeddingGenerator(measured, model.QueryPrefix));
+        // Concurrent turns' queries share model runs (beneath the cache, so only misses are batched).
+        var queries = new MemoryEmbeddingCache(new QueryPrefixEmbeddingGenerator(new BatchingEmbeddingGenerator(measured), model.QueryPrefix));
         return new IndexEmbedder(identity, passages, queries);
     }
 }
