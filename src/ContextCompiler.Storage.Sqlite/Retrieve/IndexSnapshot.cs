@@ -10,15 +10,14 @@ namespace ContextCompiler.Storage.Sqlite;
 /// </summary>
 public sealed class IndexSnapshot
 {
-    internal IndexSnapshot(long generation, int dimensions, float[] matrix, bool[] hasVector, Bm25Index lexical, string[] contentHashes, long textGeneration)
+    internal IndexSnapshot(long generation, int dimensions, VectorRowsBuilder vectors, Bm25Index lexical, string[] contentHashes, long textGeneration)
     {
         ContentHashes = contentHashes;
         TextGeneration = textGeneration;
         Generation = generation;
         Dimensions = dimensions;
-        Matrix = matrix;
-        HasVector = hasVector;
-        VectorCount = hasVector.Count(h => h);
+        (Matrix, HasVector, Int8) = vectors.Build();
+        VectorCount = HasVector.Count(h => h);
         Lexical = lexical;
     }
 
@@ -32,6 +31,9 @@ public sealed class IndexSnapshot
 
     /// <summary>Whether each row has its vector yet (vectors are filled in after the text is indexed).</summary>
     public bool[] HasVector { get; }
+
+    /// <summary>The matrix's rows as int8 codes, for the vector search's first pass; rows without a vector are zeros.</summary>
+    internal Int8Rows Int8 { get; }
 
     /// <summary>Rows with a vector.</summary>
     public int VectorCount { get; }
@@ -159,15 +161,13 @@ public sealed class IndexSnapshotCache(IndexStore store)
         var added = keys.Where((_, row) => reuse[row] < 0).ToList();
         var lexical = Bm25Index.Update(previous?.Lexical, [.. keys], Texts(connection, added, all: previous is null));
 
-        var matrix = new float[keys.Count * dims];
-        var hasVector = new bool[keys.Count];
+        var vectors = new VectorRowsBuilder(keys.Count, dims);
         var missing = new List<(int Row, long Id)>();
         for (int row = 0; row < keys.Count; row++)
         {
             if (reuse[row] is var old and >= 0 && previous!.HasVector[old])
             {
-                previous.Matrix.AsSpan(old * dims, dims).CopyTo(matrix.AsSpan(row * dims, dims));
-                hasVector[row] = true;
+                vectors.Copy(previous, old, row);
             }
             else
             {
@@ -177,14 +177,13 @@ public sealed class IndexSnapshotCache(IndexStore store)
 
         foreach (var (row, blob) in Vectors(connection, missing))
         {
-            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(blob).CopyTo(matrix.AsSpan(row * dims, dims));
-            hasVector[row] = true;
+            vectors.Set(row, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(blob));
         }
 
         // A write that landed while reading leaves the copy marked stale, so the next query reloads it.
         long check = IndexStore.Generation(connection);
         long textCheck = IndexStore.TextGeneration(connection);
-        return new IndexSnapshot(check == generation ? generation : -1, dims, matrix, hasVector, lexical, [.. hashes],
+        return new IndexSnapshot(check == generation ? generation : -1, dims, vectors, lexical, [.. hashes],
             textCheck == textGeneration ? textGeneration : -1);
     }
 
@@ -192,13 +191,11 @@ public sealed class IndexSnapshotCache(IndexStore store)
     // BM25 index are the same objects; the rows that had no vector are looked up again.
     private static IndexSnapshot WithNewVectors(SqliteConnection connection, long generation, IndexSnapshot previous)
     {
-        int dims = previous.Dimensions;
-        var matrix = (float[])previous.Matrix.Clone();
-        var hasVector = (bool[])previous.HasVector.Clone();
+        var vectors = VectorRowsBuilder.CopyOf(previous);
         var missing = new List<(int Row, long Id)>();
-        for (int row = 0; row < hasVector.Length; row++)
+        for (int row = 0; row < previous.HasVector.Length; row++)
         {
-            if (!hasVector[row])
+            if (!vectors.HasVector(row))
             {
                 missing.Add((row, previous.Keys[row].Id));
             }
@@ -206,12 +203,11 @@ public sealed class IndexSnapshotCache(IndexStore store)
 
         foreach (var (row, blob) in Vectors(connection, missing))
         {
-            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(blob).CopyTo(matrix.AsSpan(row * dims, dims));
-            hasVector[row] = true;
+            vectors.Set(row, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(blob));
         }
 
         long check = IndexStore.Generation(connection);
-        return new IndexSnapshot(check == generation ? generation : -1, dims, matrix, hasVector, previous.Lexical, previous.ContentHashes,
+        return new IndexSnapshot(check == generation ? generation : -1, previous.Dimensions, vectors, previous.Lexical, previous.ContentHashes,
             IndexStore.TextGeneration(connection) == previous.TextGeneration ? previous.TextGeneration : -1);
     }
 
