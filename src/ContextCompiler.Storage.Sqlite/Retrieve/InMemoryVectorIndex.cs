@@ -199,7 +199,7 @@ public sealed class InMemoryVectorIndex(IndexSnapshotCache snapshots, int quanti
     /// <inheritdoc />
     public IReadOnlyDictionary<long, float[]> VectorsOf(IReadOnlyCollection<long> spanIds)
     {
-        // One snapshot for the whole batch: each Current() call asks SQLite for the write generation.
+        // One snapshot for the whole batch: outside a compile's pin, each Current() call asks SQLite for the write generation.
         var snapshot = snapshots.Current();
         var vectors = new Dictionary<long, float[]>(spanIds.Count);
         foreach (long id in spanIds)
