@@ -22,9 +22,9 @@ public sealed class InMemoryVectorIndex(IndexSnapshotCache snapshots, int quanti
     /// </summary>
     public const int QuantizedScanRows = 10_000;
 
-    // The shortlist holds max(limit × ShortlistFactor, ShortlistMinimum) rows in each scanned range. At the limit alone
-    // the proof failed for some dev questions at 20k rows; at 4× the smallest margin over the bound was 0.046, about four
-    // times the bound itself, and rescoring the extra rows costs about 0.1 ms (benchmarks/RESULTS.md).
+    // The shortlist holds max(limit × ShortlistFactor, ShortlistMinimum) rows. Measured on the dev questions at top 100
+    // (error bound 0.012): a shortlist of the limit alone failed the proof every time, 2× passed with 0.005 to spare at
+    // worst, 4× with 0.028; rescoring 400 rows instead of 200 costs well under 0.1 ms (benchmarks/RESULTS.md).
     private const int ShortlistFactor = 4;
     private const int ShortlistMinimum = 200;
 
@@ -113,27 +113,28 @@ public sealed class InMemoryVectorIndex(IndexSnapshotCache snapshots, int quanti
 
         int rows = snapshot.Keys.Length;
         int parts = Parts(rows);
-        var lists = new Shortlist[parts];
+        Shortlist shortlist;
         if (parts <= 1)
         {
-            lists[0] = ScanCodes(snapshot, codes, filter, size, 0, rows);
+            shortlist = ScanCodes(snapshot, codes, filter, size, 0, rows);
         }
         else
         {
+            var lists = new Shortlist[parts];
             Parallel.For(0, parts, p => lists[p] = ScanCodes(snapshot, codes, filter, size, (int)((long)rows * p / parts), (int)((long)rows * (p + 1) / parts)));
-        }
-
-        // Every row left out of a full shortlist scored at most that list's lowest code score.
-        var candidates = new List<int>(parts * size);
-        float cut = float.NegativeInfinity;
-        foreach (var list in lists)
-        {
-            list.AddRowsTo(candidates);
-            if (list.Full)
+            // Each range's rows join one shortlist of the same size: a row a range left out scored at most that range's
+            // lowest, and the merged list's lowest is no lower, since that range alone gave it a full list above it.
+            shortlist = lists[0];
+            for (int p = 1; p < parts; p++)
             {
-                cut = MathF.Max(cut, list.Lowest);
+                lists[p].OfferTo(shortlist);
             }
         }
+
+        // Every row left out of a full shortlist scored at most its lowest code score.
+        var candidates = new List<int>(size);
+        shortlist.AddRowsTo(candidates);
+        float cut = shortlist.Full ? shortlist.Lowest : float.NegativeInfinity;
 
         // In row order, so that even spans with equal keys and scores come out as the exact scan orders them.
         candidates.Sort();
@@ -272,5 +273,13 @@ public sealed class InMemoryVectorIndex(IndexSnapshotCache snapshots, int quanti
         }
 
         public void AddRowsTo(List<int> rows) => rows.AddRange(_rows.AsSpan(0, _count));
+
+        public void OfferTo(Shortlist other)
+        {
+            for (int i = 0; i < _count; i++)
+            {
+                other.Offer(_scores[i], _rows[i]);
+            }
+        }
     }
 }
