@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using ContextCompiler.Core.Compile;
+using ContextCompiler.Core.Embedding;
 using ContextCompiler.Core.Retrieve;
 using ContextCompiler.Embeddings;
 using ContextCompiler.Engine.Assets;
@@ -13,9 +15,10 @@ namespace ContextCompiler.Benchmarks.Neural;
 /// <summary>
 /// The vector search alone, the exact float scan against the int8 first pass with exact rescoring, on synthetic copies
 /// of a real neural index, with the dev questions embedded by the index's model:
-///   dotnet run -c Release --project benchmarks/ContextCompiler.Benchmarks -- vectorscan --db INDEX [--spans 10000,100000] [--limit 100] [--seconds 3]
+///   dotnet run -c Release --project benchmarks/ContextCompiler.Benchmarks -- vectorscan --db INDEX [--spans 10000,100000] [--limit 100] [--seconds 3] [--stages]
 /// Besides latency it reports how far the quantised result agrees with the exact one (it should be identical) and how
-/// often the quantised search fell back to the exact scan.
+/// often the quantised search fell back to the exact scan. With --stages, also the median time of each compile stage
+/// (budget 1000, cached query embeddings, the store's own retrieval), to show where the rest of a compile goes.
 /// </summary>
 internal static class VectorScan
 {
@@ -25,6 +28,7 @@ internal static class VectorScan
         var sizes = BenchmarkArgs.Option(args, "--spans", "10000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         int limit = int.Parse(BenchmarkArgs.Option(args, "--limit", "100"), CultureInfo.InvariantCulture);
         double seconds = double.Parse(BenchmarkArgs.Option(args, "--seconds", "3"), CultureInfo.InvariantCulture);
+        bool stages = args.Contains("--stages");
         var assets = OfflineAssets.Default;
         var model = IndexStore.StoredModel(db) ?? throw new ArgumentException($"{db} holds no index.");
         var sentence = SentenceModel.Named(model.Id);
@@ -48,11 +52,23 @@ internal static class VectorScan
             Console.WriteLine("| Index | Spans | Load (ms) | Managed heap of the copy (MB) | Exact scan p50 / p95 (ms) | Int8 + rescoring p50 / p95 (ms) | Recall@" + limit + " vs exact | Top 10 identical | Whole list identical (ids, order, scores) | Fell back to exact |");
             Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             var source = ContextCompiler.Benchmarks.Quick.SyntheticIndex.Source.Read(real);
+            var stageRows = new List<string>();
             foreach (int size in sizes)
             {
                 var built = ContextCompiler.Benchmarks.Quick.SyntheticIndex.Build(source, Path.Combine(temp, $"synthetic-{size}.db"), assets.Vec0Path, model, size);
-                Row($"synthetic {size / 1000}k", built.Store);
+                var snapshots = Row($"synthetic {size / 1000}k", built.Store);
+                if (stages)
+                {
+                    stageRows.Add(await Stages($"synthetic {size / 1000}k", built.Store, snapshots));
+                }
+
                 built.Store.Dispose();
+            }
+
+            if (stages)
+            {
+                Console.WriteLine("\n| Index | Compile stages, cached query, budget 1000 (median ms) |\n|---|---|");
+                stageRows.ForEach(Console.WriteLine);
             }
         }
         finally
@@ -64,7 +80,32 @@ internal static class VectorScan
 
         return 0;
 
-        void Row(string name, IndexStore store)
+        async Task<string> Stages(string name, IndexStore store, IndexSnapshotCache snapshots)
+        {
+            var compiler = CompilerFactory.Create(store, new MemoryEmbeddingCache(prefixed), assets, snapshots);
+            foreach (var q in questions)
+            {
+                await compiler.CompileAsync(new CompileRequest(q, 1000)); // fills the query cache
+            }
+
+            var byStage = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+            for (int round = 0; round < 5; round++)
+            {
+                foreach (var q in questions)
+                {
+                    var set = await compiler.CompileAsync(new CompileRequest(q, 1000, Explain: true));
+                    foreach (var timing in set.Explain?.Timings ?? [])
+                    {
+                        (byStage.TryGetValue(timing.Stage, out var times) ? times : byStage[timing.Stage] = []).Add(timing.Milliseconds);
+                    }
+                }
+            }
+
+            return string.Create(CultureInfo.InvariantCulture,
+                $"| {name} | {string.Join(", ", byStage.Select(s => $"{s.Key} {BenchmarkArgs.Percentile(s.Value, 50):F2}"))} |");
+        }
+
+        IndexSnapshotCache Row(string name, IndexStore store)
         {
             long heap = GC.GetTotalMemory(forceFullCollection: true);
             var snapshots = new IndexSnapshotCache(store);
@@ -92,6 +133,7 @@ internal static class VectorScan
             var quantisedTimes = Time(quantised);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {name} | {spans:N0} | {load:F0} | {copyMb:F1} | {BenchmarkArgs.Percentile(exactTimes, 50):F2} / {BenchmarkArgs.Percentile(exactTimes, 95):F2} | {BenchmarkArgs.Percentile(quantisedTimes, 50):F2} / {BenchmarkArgs.Percentile(quantisedTimes, 95):F2} | {recall / queries.Count:F4} | {sameTop10}/{queries.Count} | {sameAll}/{queries.Count} | {fallbacks}/{queries.Count} first pass, {quantised.ExactFallbacks - fallbacks} timed |"));
+            return snapshots;
 
             List<double> Time(InMemoryVectorIndex index)
             {
