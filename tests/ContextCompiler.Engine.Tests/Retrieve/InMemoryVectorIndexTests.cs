@@ -24,6 +24,7 @@ public sealed class InMemoryVectorIndexTests(RandomVectorIndex fixture) : IClass
         }
 
         // Queries near stored spans (as real ones are) are answered from the int8 pass, not by falling back.
+        Assert.Equal(3 * fixture.Queries.Count, quantised.ShortlistAnswers);
         Assert.Equal(0, quantised.ExactFallbacks);
     }
 
@@ -37,7 +38,7 @@ public sealed class InMemoryVectorIndexTests(RandomVectorIndex fixture) : IClass
         var tied = hits.TakeWhile(h => h.Score == hits[0].Score).Select(h => h.Key).ToList();
         Assert.True(tied.Count >= 3, $"expected the copies to tie at the top, got {tied.Count}");
         Assert.Equal(tied.Order(), tied);
-        Assert.Equal(0, quantised.ExactFallbacks);
+        Assert.Equal((1, 0), (quantised.ShortlistAnswers, quantised.ExactFallbacks));
     }
 
     [Fact]
@@ -47,7 +48,7 @@ public sealed class InMemoryVectorIndexTests(RandomVectorIndex fixture) : IClass
         // the rows are offered in separates them.
         using var index = new RandomVectorIndex.Folder();
         var random = new Random(5);
-        index.Write(Enumerable.Range(0, 1000).Select(_ => RandomVectorIndex.Unit(random)).ToArray(), artifacts: 10);
+        index.Write(Enumerable.Range(0, 2000).Select(_ => RandomVectorIndex.Unit(random)).ToArray(), artifacts: 20);
         var shared = RandomVectorIndex.Unit(random);
         index.WriteOnOneLine(shared, spans: 5);
         var (exact, quantised) = Searches(new IndexSnapshotCache(index.Store));
@@ -55,7 +56,7 @@ public sealed class InMemoryVectorIndexTests(RandomVectorIndex fixture) : IClass
         var hits = quantised.Search(shared, new RetrievalFilter(), 10);
         Assert.Equal(5, hits.Count(h => h.Key.Path == "same/line.md"));
         Assert.Equal(exact.Search(shared, new RetrievalFilter(), 10), hits);
-        Assert.Equal(0, quantised.ExactFallbacks);
+        Assert.Equal((1, 0), (quantised.ShortlistAnswers, quantised.ExactFallbacks));
     }
 
     [Fact]
@@ -78,23 +79,25 @@ public sealed class InMemoryVectorIndexTests(RandomVectorIndex fixture) : IClass
                 Assert.All(hits, h => Assert.True(filter.Accepts(h.Key.Corpus, h.Key.Path)));
             }
         }
+
+        Assert.Equal(filters.Length * fixture.Queries.Count, quantised.ShortlistAnswers);
     }
 
     [Fact]
     public void A_shortlist_that_cannot_prove_it_holds_the_top_rows_falls_back_to_the_exact_scan()
     {
-        // 1,000 spans within 1e-4 of one vector: their int8 codes (nearly) tie, so a 200-row shortlist picks its rows
+        // 2,000 spans within 1e-4 of one vector: their int8 codes (nearly) tie, so a 200-row shortlist picks its rows
         // almost by chance, while the exact scores still tell them apart.
         using var index = new RandomVectorIndex.Folder();
         var random = new Random(7);
         var center = RandomVectorIndex.Unit(random);
-        var vectors = Enumerable.Range(0, 1000).Select(_ => RandomVectorIndex.Near(random, center, 1e-4)).ToArray();
-        index.Write(vectors, artifacts: 10);
+        var vectors = Enumerable.Range(0, 2000).Select(_ => RandomVectorIndex.Near(random, center, 1e-4)).ToArray();
+        index.Write(vectors, artifacts: 20);
         var (exact, quantised) = Searches(new IndexSnapshotCache(index.Store));
         var query = RandomVectorIndex.Near(random, center, 1.0);
 
         Assert.Equal(exact.Search(query, new RetrievalFilter(), 10), quantised.Search(query, new RetrievalFilter(), 10));
-        Assert.Equal(1, quantised.ExactFallbacks);
+        Assert.Equal((0, 1), (quantised.ShortlistAnswers, quantised.ExactFallbacks));
     }
 
     [Fact]
@@ -104,6 +107,8 @@ public sealed class InMemoryVectorIndexTests(RandomVectorIndex fixture) : IClass
         var random = new Random(11);
         var vectors = Enumerable.Range(0, 3000).Select(_ => RandomVectorIndex.Unit(random)).ToArray();
         var queries = vectors.Where((_, i) => i % 300 == 0).Select(v => RandomVectorIndex.Near(random, v, 0.5)).ToList();
+        // A 200-row shortlist, at most an eighth of the rows, so that the int8 pass runs.
+        const int Limit = 30;
         var snapshots = new IndexSnapshotCache(index.Store);
         var (exact, quantised) = Searches(snapshots);
 
@@ -113,7 +118,7 @@ public sealed class InMemoryVectorIndexTests(RandomVectorIndex fixture) : IClass
         Assert.Equal(2000, first.VectorCount);
         AssertSameSearches();
         AssertInStep(snapshots.Current());
-        Assert.All(queries, q => Assert.All(quantised.Search(q, new RetrievalFilter(), 100), h => Assert.True(first.HasVector[first.Rows[h.Key.Id]])));
+        Assert.All(queries, q => Assert.All(quantised.Search(q, new RetrievalFilter(), Limit), h => Assert.True(first.HasVector[first.Rows[h.Key.Id]])));
 
         // The missing vectors arrive: the copy takes them without reloading the text.
         index.WriteMissingVectors(vectors);
@@ -133,13 +138,13 @@ public sealed class InMemoryVectorIndexTests(RandomVectorIndex fixture) : IClass
         AssertSameSearches();
         AssertInStep(reloaded);
         Assert.Contains(quantised.Search(replaced[42], new RetrievalFilter(), 1), h => h.Key.Path == "dir5/doc5.md");
-        Assert.Equal(0, quantised.ExactFallbacks);
+        Assert.Equal((4 * queries.Count + 1, 0), (quantised.ShortlistAnswers, quantised.ExactFallbacks));
 
         void AssertSameSearches()
         {
             foreach (var query in queries)
             {
-                Assert.Equal(exact.Search(query, new RetrievalFilter(), 100), quantised.Search(query, new RetrievalFilter(), 100));
+                Assert.Equal(exact.Search(query, new RetrievalFilter(), Limit), quantised.Search(query, new RetrievalFilter(), Limit));
             }
         }
     }
