@@ -55,6 +55,12 @@ if (args.Length > 0 && string.Equals(args[0], "neural", StringComparison.Ordinal
     return await ContextCompiler.Benchmarks.Neural.NeuralLatency.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && string.Equals(args[0], "vectorscan", StringComparison.OrdinalIgnoreCase))
+{
+    // The vector search alone, exact float scan against int8 first pass + rescoring: -- vectorscan --db INDEX [--spans 10000,100000] [--limit 100] [--seconds 3]
+    return await ContextCompiler.Benchmarks.Neural.VectorScan.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && string.Equals(args[0], "scaleout", StringComparison.OrdinalIgnoreCase))
 {
     // Issue 17 on PGlite: -- scaleout --db INDEX [--phases compile,hnsw,fill,turns] [--spans 10000,100000] [--replicas 1,3] …

@@ -93,7 +93,10 @@ public sealed class SqliteStore : IStore
         ?? throw new InvalidOperationException(
             $"This needs the SQLite store; the engine runs on '{services.GetRequiredService<ContextCompilerOptions>().Storage.Provider}'.");
 
-    /// <summary>Retrieval over <paramref name="index"/>: in-memory BM25 (or FTS5) and vectors from <paramref name="snapshots"/>, text from the file.</summary>
+    /// <summary>
+    /// Retrieval over <paramref name="index"/>: in-memory BM25 (or FTS5) and vectors from <paramref name="snapshots"/>, text
+    /// from the file. A compile pins one snapshot, so its retrievers and its manifest's generation agree.
+    /// </summary>
     public static RetrievalSources RetrievalOf(IndexStore index, IndexSnapshotCache snapshots) => new(
         [new InMemoryLexicalIndex(snapshots), new Fts5LexicalRetriever(index)],
         new InMemoryVectorIndex(snapshots),
@@ -101,8 +104,13 @@ public sealed class SqliteStore : IStore
         () =>
         {
             var snapshot = snapshots.Current();
-            return index.Identity() with { Vectors = new VectorCoverage(snapshot.Keys.Length, snapshot.VectorCount) };
-        });
+            // A snapshot that a write raced (generation -1) cannot say which generation it holds; the file then can.
+            return index.Identity(snapshot.Generation >= 0 ? snapshot.Generation : null)
+                with { Vectors = new VectorCoverage(snapshot.Keys.Length, snapshot.VectorCount) };
+        })
+    {
+        ReadScope = snapshots.Pin,
+    };
 
     /// <summary>The SQLite file itself, for what only SQLite has (exports, statistics, moving to another model).</summary>
     public IndexStore Index { get; }

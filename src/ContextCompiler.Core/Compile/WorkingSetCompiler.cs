@@ -19,6 +19,10 @@ namespace ContextCompiler.Core.Compile;
 /// </summary>
 /// <param name="queryEmbedder">Embeds retrieval queries (with the model's query prefix, and usually a cache in front).</param>
 /// <param name="tokenizers">Resolves a request's tokenizer name (an encoding or a model name); null accepts none but the default.</param>
+/// <param name="readScope">
+/// Opens a scope, held for one compile, in which the retrievers, the vectors and the index identity all read one state
+/// of the index (a store with an in-memory copy pins that copy); null when each call reads the store as it is then.
+/// </param>
 public sealed class WorkingSetCompiler(
     IEnumerable<ILexicalRetriever> lexical,
     IVectorRetriever vectors,
@@ -26,7 +30,8 @@ public sealed class WorkingSetCompiler(
     IEmbeddingGenerator<string, Embedding<float>> queryEmbedder,
     ITokenizer tokenizer,
     Func<IndexIdentity> index,
-    Func<string, ITokenizer>? tokenizers = null)
+    Func<string, ITokenizer>? tokenizers = null,
+    Func<IDisposable>? readScope = null)
 {
     /// <summary>The tokenizer named <paramref name="name"/> (an encoding or a model name), or the compiler's own for null.</summary>
     /// <exception cref="ArgumentException">An unknown name.</exception>
@@ -42,6 +47,7 @@ public sealed class WorkingSetCompiler(
     public async Task<WorkingSet> CompileAsync(CompileRequest request, CancellationToken cancellationToken = default)
     {
         var (options, filter, retrievalQuery, context) = Validated(request);
+        using var view = readScope?.Invoke();
         var counter = TokenizerFor(request.Tokenizer);
         var terms = QueryTerms.Of(retrievalQuery);
         var started = Stopwatch.GetTimestamp();
@@ -105,6 +111,7 @@ public sealed class WorkingSetCompiler(
     public async Task<IReadOnlyList<FusedCandidate>> RetrieveAsync(CompileRequest request, CancellationToken cancellationToken = default)
     {
         var (options, filter, retrievalQuery, context) = Validated(request);
+        using var view = readScope?.Invoke();
         var stages = new StageClock(Activity.Current?.Context ?? default);
         var fused = await FuseAsync(options, filter, retrievalQuery, context, request.RetrievalContextMessages, stages, cancellationToken);
         stages.End();

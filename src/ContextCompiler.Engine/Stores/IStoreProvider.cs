@@ -82,9 +82,15 @@ public interface IStore : IDisposable
 /// <param name="Identity">The index's identity at compile time: model, version and vector coverage.</param>
 public sealed record RetrievalSources(IReadOnlyList<ILexicalRetriever> Lexical, IVectorRetriever Vectors, ISpanCatalog Catalog, Func<IndexIdentity> Identity)
 {
+    /// <summary>
+    /// Opens a scope in which every call above reads one state of the index, held for one compile; null (the default) when
+    /// each reads the store as it is then.
+    /// </summary>
+    public Func<IDisposable>? ReadScope { get; init; }
+
     /// <summary>A compiler over these sources, embedding queries with <paramref name="queryEmbedder"/> and counting tokens with the assets' tokenizers.</summary>
     public WorkingSetCompiler Compiler(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder, Assets.OfflineAssets assets) =>
-        new(Lexical, Vectors, Catalog, queryEmbedder, assets.Tokenizer(), Identity, name => assets.Tokenizer(name));
+        new(Lexical, Vectors, Catalog, queryEmbedder, assets.Tokenizer(), Identity, name => assets.Tokenizer(name), ReadScope);
 }
 
 /// <summary>

@@ -15,6 +15,7 @@ public sealed partial class IndexStore : IDisposable
     private readonly string _vec0Path;
     private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _idle = [];
     private volatile bool _disposed;
+    private long _generationReads;
 
     private IndexStore(string path, string vec0Path, EmbeddingModel model, TimeProvider? clock)
     {
@@ -142,10 +143,28 @@ public sealed partial class IndexStore : IDisposable
     }
 
     /// <summary>The embedding model and the schema version and write generation, as recorded in manifests.</summary>
-    public Core.Compile.IndexIdentity Identity()
+    /// <param name="generation">The generation to record, when the caller read the index at a known one; else it is read now.</param>
+    public Core.Compile.IndexIdentity Identity(long? generation = null)
     {
         using var lease = Rent();
-        return new Core.Compile.IndexIdentity(Model.Id, $"schema {SchemaVersionOf(lease.Connection)}, generation {Generation(lease.Connection)}");
+        long recorded = generation ?? CountedGeneration(lease.Connection);
+        return new Core.Compile.IndexIdentity(Model.Id, $"schema {SchemaVersionOf(lease.Connection)}, generation {recorded}");
+    }
+
+    /// <summary>The write generation now, read on a pooled connection.</summary>
+    public long CurrentGeneration()
+    {
+        using var lease = Rent();
+        return CountedGeneration(lease.Connection);
+    }
+
+    /// <summary>How many times this store has been asked for the current generation: lets a test see how often a compile asks.</summary>
+    internal long GenerationReads => Interlocked.Read(ref _generationReads);
+
+    private long CountedGeneration(SqliteConnection connection)
+    {
+        Interlocked.Increment(ref _generationReads);
+        return Generation(connection);
     }
 
     /// <summary>The write generation: it grows with every ingest batch that changed something.</summary>

@@ -10,15 +10,14 @@ namespace ContextCompiler.Storage.Sqlite;
 /// </summary>
 public sealed class IndexSnapshot
 {
-    internal IndexSnapshot(long generation, int dimensions, float[] matrix, bool[] hasVector, Bm25Index lexical, string[] contentHashes, long textGeneration)
+    internal IndexSnapshot(long generation, int dimensions, VectorRowsBuilder vectors, Bm25Index lexical, string[] contentHashes, long textGeneration)
     {
         ContentHashes = contentHashes;
         TextGeneration = textGeneration;
         Generation = generation;
         Dimensions = dimensions;
-        Matrix = matrix;
-        HasVector = hasVector;
-        VectorCount = hasVector.Count(h => h);
+        (Matrix, HasVector, Int8) = vectors.Build();
+        VectorCount = HasVector.Count(h => h);
         Lexical = lexical;
     }
 
@@ -32,6 +31,9 @@ public sealed class IndexSnapshot
 
     /// <summary>Whether each row has its vector yet (vectors are filled in after the text is indexed).</summary>
     public bool[] HasVector { get; }
+
+    /// <summary>The matrix's rows as int8 codes, for the vector search's first pass; rows without a vector are zeros.</summary>
+    internal Int8Rows Int8 { get; }
 
     /// <summary>Rows with a vector.</summary>
     public int VectorCount { get; }
@@ -59,17 +61,26 @@ public sealed class IndexSnapshot
 /// While one thread reloads, queries are answered from the copy they have instead of queueing behind the load: under a
 /// stream of uploads they would otherwise wait for a reload after nearly every write. Writers that promise
 /// read-your-writes (a document PUT or DELETE) call <see cref="Refresh"/> before they answer, so what they wrote is in
-/// the copy by then.
+/// the copy by then. A compile <see cref="Pin"/>s one copy for all its retrieval.
 /// </remarks>
 public sealed class IndexSnapshotCache(IndexStore store)
 {
     private readonly Lock _gate = new();
+    private readonly AsyncLocal<IndexSnapshot?> _pinned = new();
     private IndexSnapshot? _snapshot;
     private volatile bool _loading;
 
-    /// <summary>The snapshot for the index as it is now, or the newest one loaded while another thread loads a newer one.</summary>
+    /// <summary>
+    /// The snapshot for the index as it is now, or the newest one loaded while another thread loads a newer one; inside a
+    /// <see cref="Pin"/>, the pinned one.
+    /// </summary>
     public IndexSnapshot Current()
     {
+        if (_pinned.Value is { } pinned)
+        {
+            return pinned;
+        }
+
         long generation = Generation();
         var snapshot = _snapshot;
         if (snapshot is not null && (snapshot.Generation == generation || _loading))
@@ -80,17 +91,25 @@ public sealed class IndexSnapshotCache(IndexStore store)
         return Load(generation);
     }
 
+    /// <summary>
+    /// Makes <see cref="Current"/> return one snapshot until the scope is disposed, in this flow of execution (it follows
+    /// awaits, and other requests are not affected): the lexical side, the vector side and the index identity of one
+    /// compile then read one generation, asked of SQLite once instead of by each.
+    /// </summary>
+    public IDisposable Pin()
+    {
+        var outer = _pinned.Value;
+        _pinned.Value = Current();
+        return new Unpin(_pinned, outer);
+    }
+
     /// <summary>The generation of the snapshot in memory, or null before the first load.</summary>
     public long? Loaded => _snapshot?.Generation;
 
     /// <summary>Waits until the snapshot holds every write committed so far, loading it if need be.</summary>
     public IndexSnapshot Refresh() => Load(Generation());
 
-    private long Generation()
-    {
-        using var lease = store.Rent();
-        return IndexStore.Generation(lease.Connection);
-    }
+    private long Generation() => store.CurrentGeneration();
 
     private IndexSnapshot Load(long generation)
     {
@@ -159,15 +178,13 @@ public sealed class IndexSnapshotCache(IndexStore store)
         var added = keys.Where((_, row) => reuse[row] < 0).ToList();
         var lexical = Bm25Index.Update(previous?.Lexical, [.. keys], Texts(connection, added, all: previous is null));
 
-        var matrix = new float[keys.Count * dims];
-        var hasVector = new bool[keys.Count];
+        var vectors = new VectorRowsBuilder(keys.Count, dims);
         var missing = new List<(int Row, long Id)>();
         for (int row = 0; row < keys.Count; row++)
         {
             if (reuse[row] is var old and >= 0 && previous!.HasVector[old])
             {
-                previous.Matrix.AsSpan(old * dims, dims).CopyTo(matrix.AsSpan(row * dims, dims));
-                hasVector[row] = true;
+                vectors.Copy(previous, old, row);
             }
             else
             {
@@ -177,14 +194,13 @@ public sealed class IndexSnapshotCache(IndexStore store)
 
         foreach (var (row, blob) in Vectors(connection, missing))
         {
-            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(blob).CopyTo(matrix.AsSpan(row * dims, dims));
-            hasVector[row] = true;
+            vectors.Set(row, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(blob));
         }
 
         // A write that landed while reading leaves the copy marked stale, so the next query reloads it.
         long check = IndexStore.Generation(connection);
         long textCheck = IndexStore.TextGeneration(connection);
-        return new IndexSnapshot(check == generation ? generation : -1, dims, matrix, hasVector, lexical, [.. hashes],
+        return new IndexSnapshot(check == generation ? generation : -1, dims, vectors, lexical, [.. hashes],
             textCheck == textGeneration ? textGeneration : -1);
     }
 
@@ -192,13 +208,11 @@ public sealed class IndexSnapshotCache(IndexStore store)
     // BM25 index are the same objects; the rows that had no vector are looked up again.
     private static IndexSnapshot WithNewVectors(SqliteConnection connection, long generation, IndexSnapshot previous)
     {
-        int dims = previous.Dimensions;
-        var matrix = (float[])previous.Matrix.Clone();
-        var hasVector = (bool[])previous.HasVector.Clone();
+        var vectors = VectorRowsBuilder.CopyOf(previous);
         var missing = new List<(int Row, long Id)>();
-        for (int row = 0; row < hasVector.Length; row++)
+        for (int row = 0; row < previous.HasVector.Length; row++)
         {
-            if (!hasVector[row])
+            if (!vectors.HasVector(row))
             {
                 missing.Add((row, previous.Keys[row].Id));
             }
@@ -206,12 +220,11 @@ public sealed class IndexSnapshotCache(IndexStore store)
 
         foreach (var (row, blob) in Vectors(connection, missing))
         {
-            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(blob).CopyTo(matrix.AsSpan(row * dims, dims));
-            hasVector[row] = true;
+            vectors.Set(row, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(blob));
         }
 
         long check = IndexStore.Generation(connection);
-        return new IndexSnapshot(check == generation ? generation : -1, dims, matrix, hasVector, previous.Lexical, previous.ContentHashes,
+        return new IndexSnapshot(check == generation ? generation : -1, previous.Dimensions, vectors, previous.Lexical, previous.ContentHashes,
             IndexStore.TextGeneration(connection) == previous.TextGeneration ? previous.TextGeneration : -1);
     }
 
@@ -280,5 +293,11 @@ public sealed class IndexSnapshotCache(IndexStore store)
                 yield return (row, blob);
             }
         }
+    }
+
+    // Restores what was pinned before (nothing, unless pins nest).
+    private sealed class Unpin(AsyncLocal<IndexSnapshot?> pinned, IndexSnapshot? outer) : IDisposable
+    {
+        public void Dispose() => pinned.Value = outer;
     }
 }
