@@ -52,10 +52,15 @@ internal static class TurnLoad
     }
 
     // Each session: a turn (timed), then the assistant's reply (not timed), again and again until time is up. Shared with
-    // the telemetry benchmark, which drives `contextc serve` in its own process the same way. A counter makes every
-    // message new within a session, so each turn embeds its query cold, as a real conversation would.
-    internal static Task<(int Turns, double Seconds, List<double> Latencies, int Errors)> Drive(HttpClient http, string[] questions, int sessions, double seconds, bool keys) =>
-        Drive([http], questions, sessions, seconds, keys, (question, _, turn) => $"{question} (turn {turn})");
+    // the telemetry benchmark, which drives `contextc serve` in its own process the same way. The call's nonce, the session
+    // and a counter make every message new, so each turn embeds its query cold, as a real conversation would. (Until
+    // issue 19 the message carried the counter alone, which starts at the session's number: sessions repeated each
+    // other's messages and most turns were answered from the query cache.)
+    internal static Task<(int Turns, double Seconds, List<double> Latencies, int Errors)> Drive(HttpClient http, string[] questions, int sessions, double seconds, bool keys)
+    {
+        string nonce = Guid.NewGuid().ToString("N")[..8];
+        return Drive([http], questions, sessions, seconds, keys, (question, session, turn) => $"{question} ({nonce} {session}/{turn})");
+    }
 
     /// <summary>
     /// As above, with each request (session creation, turn, reply) sent to the next of <paramref name="replicas"/> in turn,
