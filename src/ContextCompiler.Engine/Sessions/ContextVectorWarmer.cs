@@ -16,18 +16,21 @@ namespace ContextCompiler.Engine.Sessions;
 public sealed class ContextVectorWarmer : IDisposable
 {
     private readonly Lazy<IEmbeddingGenerator<string, Embedding<float>>> _queries;
-    private readonly Channel<string> _queue = Channel.CreateBounded<string>(
-        new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    private readonly Channel<string> _queue;
     private readonly Task _loop;
     private long _warmed;
     private long _failed;
-    private int _busy;
+    // Texts queued and not yet done with (embedded, failed or dropped): what DrainAsync waits for.
+    private long _pending;
 
     /// <summary>Warms <paramref name="queries"/>, the compiler's query embedder (its cache in front), asked for at the first reply.</summary>
     /// <remarks>Lazily, so that commands which only read sessions never load a model.</remarks>
     public ContextVectorWarmer(Func<IEmbeddingGenerator<string, Embedding<float>>> queries)
     {
         _queries = new Lazy<IEmbeddingGenerator<string, Embedding<float>>>(queries);
+        _queue = Channel.CreateBounded<string>(
+            new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
+            _ => Interlocked.Decrement(ref _pending));
         _loop = Task.Run(RunAsync);
     }
 
@@ -38,12 +41,20 @@ public sealed class ContextVectorWarmer : IDisposable
     public long Failed => Interlocked.Read(ref _failed);
 
     /// <summary>Queues <paramref name="text"/> to be embedded; returns at once.</summary>
-    public void Warm(string text) => _queue.Writer.TryWrite(text);
+    public void Warm(string text)
+    {
+        // Counted before it is written, so that a text being embedded is never missed by DrainAsync.
+        Interlocked.Increment(ref _pending);
+        if (!_queue.Writer.TryWrite(text))
+        {
+            Interlocked.Decrement(ref _pending);
+        }
+    }
 
-    /// <summary>Waits until every text queued so far is embedded (for tests and orderly shutdown).</summary>
+    /// <summary>Waits until every text queued so far is embedded, has failed or was dropped (for tests and orderly shutdown).</summary>
     public async Task DrainAsync(CancellationToken cancellationToken = default)
     {
-        while (_queue.Reader.Count > 0 || Volatile.Read(ref _busy) != 0)
+        while (Interlocked.Read(ref _pending) > 0)
         {
             await Task.Delay(5, cancellationToken);
         }
@@ -53,7 +64,6 @@ public sealed class ContextVectorWarmer : IDisposable
     {
         await foreach (var text in _queue.Reader.ReadAllAsync())
         {
-            Volatile.Write(ref _busy, 1);
             try
             {
                 await _queries.Value.GenerateAsync([text]);
@@ -66,7 +76,7 @@ public sealed class ContextVectorWarmer : IDisposable
             }
             finally
             {
-                Volatile.Write(ref _busy, 0);
+                Interlocked.Decrement(ref _pending);
             }
         }
     }
