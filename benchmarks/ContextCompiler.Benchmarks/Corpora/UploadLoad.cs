@@ -67,8 +67,7 @@ internal static class UploadLoad
         {
             double seconds = double.Parse(BenchmarkArgs.Option(args, "--seconds", "20"), CultureInfo.InvariantCulture);
             string warm = BenchmarkArgs.Option(args, "--warm-cache", Environment.GetEnvironmentVariable("CONTEXTC_EMBEDDING_CACHE") ?? Path.Combine(root, "data", "embedding-cache.db"));
-            var questions = File.ReadLines(Path.Combine(root, "benchmarks", "questions", "sqlite-docs.dev.jsonl"))
-                .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("query").GetString()!).ToArray();
+            var questions = QuestionSets.Read(root);
             await CompileDuringUploads(docs, all, questions, seconds, warm);
         }
 

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 
 namespace ContextCompiler.Benchmarks.Load;
 
@@ -32,10 +31,7 @@ internal sealed class ChatText
     public string Nonce { get; }
 
     /// <summary>The <c>query</c> of every line of the repository's <c>benchmarks/questions/sqlite-docs.dev.jsonl</c>.</summary>
-    public static ChatText Load(string root) => new(
-        File.ReadLines(Path.Combine(root, "benchmarks", "questions", "sqlite-docs.dev.jsonl"))
-            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("query").GetString()!).ToArray(),
-        Guid.NewGuid().ToString("N")[..8]);
+    public static ChatText Load(string root) => new(QuestionSets.Read(root), Guid.NewGuid().ToString("N")[..8]);
 
     /// <summary>
     /// <paramref name="question"/> made new: the run's nonce, then <paramref name="phase"/>, <paramref name="chat"/> and

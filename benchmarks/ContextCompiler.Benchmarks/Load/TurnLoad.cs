@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using ContextCompiler.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -24,8 +23,7 @@ internal static class TurnLoad
         double seconds = double.Parse(BenchmarkArgs.Option(args, "--seconds", "15"), CultureInfo.InvariantCulture);
         bool keys = args.Contains("--idempotency-keys");
         string root = ContextCompiler.Engine.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
-        var questions = File.ReadLines(Path.Combine(root, "benchmarks", "questions", "sqlite-docs.dev.jsonl"))
-            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("query").GetString()!).ToArray();
+        var questions = QuestionSets.Read(root);
         await using var server = await LoopbackServer.StartAsync("turns", (o, _) =>
         {
             o.CorpusPath = Path.Combine(root, "corpora", "sqlite-docs");

@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Embedding;
-using ContextCompiler.Embeddings;
-using ContextCompiler.Engine.Assets;
 using ContextCompiler.Engine.Index;
 using Microsoft.Extensions.AI;
 using ContextCompiler.Storage.Sqlite;
@@ -25,16 +22,8 @@ internal static class NeuralLatency
         string db = BenchmarkArgs.Option(args, "--db", "") is { Length: > 0 } path ? path : throw new ArgumentException("--db INDEX is required.");
         var sizes = BenchmarkArgs.Option(args, "--spans", "10000,100000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         double seconds = double.Parse(BenchmarkArgs.Option(args, "--seconds", "10"), CultureInfo.InvariantCulture);
-        var assets = OfflineAssets.Default;
-        var model = IndexStore.StoredModel(db) ?? throw new ArgumentException($"{db} holds no index.");
-        var sentence = SentenceModel.Named(model.Id);
-        string root = RepositoryLayout.Root() ?? throw new InvalidOperationException("Run inside the repository.");
-        var questions = File.ReadLines(Path.Combine(root, "benchmarks", "questions", "sqlite-docs.dev.jsonl"))
-            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("query").GetString()!).ToArray();
-
-        using var onnx = new OnnxSentenceEmbedder(sentence);
-        var prefixed = new QueryPrefixEmbeddingGenerator(onnx, sentence.QueryPrefix);
-        var real = IndexStore.Open(db, assets.Vec0Path, model);
+        using var index = NeuralIndex.Open(db);
+        var (assets, model, questions, prefixed, real) = (index.Assets, index.Model, index.Questions, index.Queries, index.Real);
         var temp = Directory.CreateTempSubdirectory("contextc-neural-").FullName;
         try
         {

@@ -1,11 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Embedding;
 using ContextCompiler.Core.Retrieve;
-using ContextCompiler.Embeddings;
-using ContextCompiler.Engine.Assets;
 using ContextCompiler.Engine.Index;
 using Microsoft.Extensions.AI;
 using ContextCompiler.Storage.Sqlite;
@@ -29,22 +26,14 @@ internal static class VectorScan
         int limit = int.Parse(BenchmarkArgs.Option(args, "--limit", "100"), CultureInfo.InvariantCulture);
         double seconds = double.Parse(BenchmarkArgs.Option(args, "--seconds", "3"), CultureInfo.InvariantCulture);
         bool stages = args.Contains("--stages");
-        var assets = OfflineAssets.Default;
-        var model = IndexStore.StoredModel(db) ?? throw new ArgumentException($"{db} holds no index.");
-        var sentence = SentenceModel.Named(model.Id);
-        string root = RepositoryLayout.Root() ?? throw new InvalidOperationException("Run inside the repository.");
-        var questions = File.ReadLines(Path.Combine(root, "benchmarks", "questions", "sqlite-docs.dev.jsonl"))
-            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("query").GetString()!).ToArray();
-
-        using var onnx = new OnnxSentenceEmbedder(sentence);
-        var prefixed = new QueryPrefixEmbeddingGenerator(onnx, sentence.QueryPrefix);
+        using var index = NeuralIndex.Open(db);
+        var (assets, model, questions, prefixed, real) = (index.Assets, index.Model, index.Questions, index.Queries, index.Real);
         var queries = new List<float[]>();
         foreach (var q in questions)
         {
             queries.Add((await prefixed.GenerateVectorAsync(q)).ToArray());
         }
 
-        var real = IndexStore.Open(db, assets.Vec0Path, model);
         var temp = Directory.CreateTempSubdirectory("contextc-vectorscan-").FullName;
         try
         {
@@ -73,7 +62,6 @@ internal static class VectorScan
         }
         finally
         {
-            real.Dispose();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(temp, recursive: true);
         }

@@ -181,7 +181,7 @@ internal static class CompileComparison
     {
         var efs = context.Ints("--ef", "40,100,200,400");
         // 80 queries: the 30 dev and 50 test questions, embedded as the service embeds a query (model prefix included).
-        var questions = context.DevQuestions.Concat(ScaleOutBenchmark.Questions(context.Root, "sqlite-docs.test.jsonl")).ToArray();
+        var questions = context.DevQuestions.Concat(QuestionSets.Read(context.Root, "sqlite-docs.test.jsonl")).ToArray();
         var vectors = new List<Vector>();
         foreach (var q in questions)
         {

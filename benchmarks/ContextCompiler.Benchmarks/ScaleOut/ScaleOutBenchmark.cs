@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using ContextCompiler.Benchmarks.Quick;
 using ContextCompiler.Engine;
 using ContextCompiler.Engine.Assets;
@@ -33,7 +32,7 @@ internal static class ScaleOutBenchmark
         var index = IndexStore.Open(db, assets.Vec0Path, model);
         using var catalog = new EmbedderCatalog(assets);
         var context = new Context(root, temp, db, assets, model, SyntheticIndex.Source.Read(index), CorpusOf(db),
-            catalog.For(model.Id).Queries, Questions(root, "sqlite-docs.dev.jsonl"), args);
+            catalog.For(model.Id).Queries, QuestionSets.Read(root), args);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Scale-out run {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; source {db} ({context.Source.SpanCount:N0} spans, {model.Id}); load average {File.ReadAllText("/proc/loadavg").Trim()}\n"));
         try
@@ -69,10 +68,6 @@ internal static class ScaleOutBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"\nEnd {DateTime.UtcNow:HH:mm} UTC; load average {File.ReadAllText("/proc/loadavg").Trim()}"));
         return 0;
     }
-
-    /// <summary>The queries (<c>query</c> of each line) of a question file under benchmarks/questions.</summary>
-    public static string[] Questions(string root, string file) =>
-        File.ReadLines(Path.Combine(root, "benchmarks", "questions", file)).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("query").GetString()!).ToArray();
 
     /// <summary>
     /// The PostgreSQL store as the service opens it (its provider, migrations and retrievers), on

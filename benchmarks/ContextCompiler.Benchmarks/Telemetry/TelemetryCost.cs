@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using ContextCompiler.Benchmarks.Load;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -28,8 +27,7 @@ internal static class TelemetryCost
         double seconds = double.Parse(BenchmarkArgs.Option(args, "--seconds", "15"), CultureInfo.InvariantCulture);
         int rounds = int.Parse(BenchmarkArgs.Option(args, "--rounds", "2"), CultureInfo.InvariantCulture);
         string root = ContextCompiler.Engine.Assets.RepositoryLayout.Root() ?? throw new InvalidOperationException("Run from inside the repository.");
-        var questions = File.ReadLines(Path.Combine(root, "benchmarks", "questions", "sqlite-docs.dev.jsonl"))
-            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("query").GetString()!).ToArray();
+        var questions = QuestionSets.Read(root);
         string folder = Directory.CreateTempSubdirectory("contextc-telemetry-").FullName;
         string database = Path.Combine(folder, "bench.db");
         var common = new Dictionary<string, string?>
