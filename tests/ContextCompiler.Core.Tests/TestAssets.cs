@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ContextCompiler.Core.Embedding;
 using ContextCompiler.Core.Tokenization;
 
 namespace ContextCompiler.Core.Tests;
@@ -16,6 +17,11 @@ public static class TestAssets
     private static readonly Lazy<string?> Root = new(FindRepositoryRoot);
     private static readonly Lazy<string> Assets = new(FindAssets);
     private static readonly ConcurrentDictionary<string, Lazy<TiktokenTokenizer>> Tokenizers = new(StringComparer.Ordinal);
+    private static readonly Lazy<GloveSifEmbedder> GloveEmbedder = new(() =>
+    {
+        using var stream = File.OpenRead(PathOf("glove-100d.bin"));
+        return new GloveSifEmbedder(GloveVectors.Load(stream));
+    });
 
     /// <summary>The assets folder; throws with a hint when it cannot be found.</summary>
     public static string Directory => Assets.Value;
@@ -34,6 +40,9 @@ public static class TestAssets
             using var stream = File.OpenRead(PathOf(TiktokenTokenizer.AssetFileName(n)));
             return TiktokenTokenizer.Load(stream, n);
         })).Value;
+
+    /// <summary>The GloVe-SIF embedder over the assets' vectors, shared by all tests (it is immutable).</summary>
+    public static GloveSifEmbedder Glove => GloveEmbedder.Value;
 
     private static string FindAssets()
     {

@@ -6,17 +6,13 @@ namespace ContextCompiler.Core.Tests.Embedding;
 /// <summary>Concurrent requests share model runs, and each gets exactly its own texts' vectors back.</summary>
 public sealed class BatchingEmbeddingGeneratorTests
 {
-    private static readonly Lazy<GloveSifEmbedder> Glove = new(() =>
-    {
-        using var stream = File.OpenRead(Path.Combine(TestAssets.Directory, "glove-100d.bin"));
-        return new GloveSifEmbedder(GloveVectors.Load(stream));
-    });
+    private static GloveSifEmbedder Glove => TestAssets.Glove;
 
     [Fact]
     public async Task Requests_that_queue_behind_a_busy_run_go_together_and_each_gets_its_own_vectors()
     {
         using var gate = new SemaphoreSlim(0);
-        var model = new Gated(Glove.Value, gate);
+        var model = new Gated(Glove, gate);
         var batching = new BatchingEmbeddingGenerator(model, maxBatch: 8, runners: 1);
         var texts = Enumerable.Range(0, 33).Select(i => $"question {i} about the write-ahead log and checkpoint {i * 7}").ToArray();
 
@@ -36,7 +32,7 @@ public sealed class BatchingEmbeddingGeneratorTests
         Assert.Equal(texts.Length, got.Count);
         for (int i = 0; i < texts.Length; i++)
         {
-            Assert.Equal(Glove.Value.Embed(texts[i]), got[i]);
+            Assert.Equal(Glove.Embed(texts[i]), got[i]);
         }
 
         // One run for the first text, then the 32 others in runs of at most 8 texts: at least 4, far fewer than requests.
@@ -49,7 +45,7 @@ public sealed class BatchingEmbeddingGeneratorTests
     public async Task A_request_alone_is_sent_at_once_and_a_cancelled_one_does_not_hold_the_others()
     {
         using var gate = new SemaphoreSlim(0);
-        var model = new Gated(Glove.Value, gate);
+        var model = new Gated(Glove, gate);
         var batching = new BatchingEmbeddingGenerator(model, maxBatch: 8, runners: 1);
 
         var first = batching.GenerateAsync(["a lone question"]);
@@ -61,8 +57,8 @@ public sealed class BatchingEmbeddingGeneratorTests
         gate.Release(100);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
-        Assert.Equal(Glove.Value.Embed("a lone question"), (await first)[0].Vector.ToArray());
-        Assert.Equal(Glove.Value.Embed("asked after the cancelled one"), (await kept)[0].Vector.ToArray());
+        Assert.Equal(Glove.Embed("a lone question"), (await first)[0].Vector.ToArray());
+        Assert.Equal(Glove.Embed("asked after the cancelled one"), (await kept)[0].Vector.ToArray());
         Assert.DoesNotContain(model.Texts, t => t == "never asked");
     }
 

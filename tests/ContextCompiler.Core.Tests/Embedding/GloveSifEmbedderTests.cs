@@ -4,13 +4,7 @@ namespace ContextCompiler.Core.Tests.Embedding;
 
 public sealed class GloveSifEmbedderTests
 {
-    private static readonly Lazy<GloveSifEmbedder> Shared = new(() =>
-    {
-        using var stream = File.OpenRead(Path.Combine(TestAssets.Directory, "glove-100d.bin"));
-        return new GloveSifEmbedder(GloveVectors.Load(stream));
-    });
-
-    private static GloveSifEmbedder Embedder => Shared.Value;
+    private static GloveSifEmbedder Embedder => TestAssets.Glove;
 
     private static float Cosine(string a, string b) => VectorMath.Dot(Embedder.Embed(a), Embedder.Embed(b));
 
