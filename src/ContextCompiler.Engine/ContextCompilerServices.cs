@@ -5,9 +5,12 @@ using ContextCompiler.Engine.Corpora;
 using ContextCompiler.Engine.Embedding;
 using ContextCompiler.Engine.Index;
 using ContextCompiler.Engine.Sessions;
+using ContextCompiler.Engine.Sessions.Compacting;
 using ContextCompiler.Engine.Stores;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace ContextCompiler.Engine;
 
@@ -34,6 +37,9 @@ public class ContextCompilerOptions
 
     /// <summary>Which store holds the index and the sessions (configuration section <c>ContextCompiler:Storage</c>).</summary>
     public StorageOptions Storage { get; set; } = new();
+
+    /// <summary>The chat model that writes compaction summaries (section <c>ContextCompiler:Summarizer</c>); without one, summaries are extractive.</summary>
+    public SummarizerOptions Summarizer { get; set; } = new();
 
     /// <summary>The embedding cache file these options name.</summary>
     public string ResolvedEmbeddingCachePath() =>
@@ -63,9 +69,32 @@ public sealed class StorageOptions
     public TimeSpan VectorClaimLease { get; set; } = TimeSpan.FromMinutes(10);
 }
 
+/// <summary>
+/// The chat model of compaction summaries: an OpenAI-compatible endpoint, as <c>contextc chat</c> takes. The host builds
+/// the <see cref="IChatClient"/> and registers it under <see cref="ContextCompilerServiceCollectionExtensions.SummarizerKey"/>;
+/// the engine only uses it.
+/// </summary>
+public sealed class SummarizerOptions
+{
+    /// <summary>The API base URL, such as https://api.openai.com/v1 or http://localhost:11434/v1; unset for extractive summaries.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>The chat model, such as gpt-4o-mini.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>The environment variable holding the model's API key (default OPENAI_API_KEY).</summary>
+    public string ApiKeyVariable { get; set; } = "OPENAI_API_KEY";
+
+    /// <summary>How long a summary may take before the extractive one is used instead (default 60 s).</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+}
+
 /// <summary>The one composition root of the engine, used by the server, the CLI and the evaluation runner alike.</summary>
 public static class ContextCompilerServiceCollectionExtensions
 {
+    /// <summary>The service key of the <see cref="IChatClient"/> that writes compaction summaries, when the host registers one.</summary>
+    public const string SummarizerKey = "ContextCompiler.Summarizer";
+
     /// <summary>Registers the engine over fixed <paramref name="options"/>.</summary>
     public static IServiceCollection AddContextCompiler(this IServiceCollection services, ContextCompilerOptions options) =>
         services.AddContextCompiler(_ => options);
@@ -102,6 +131,9 @@ public static class ContextCompilerServiceCollectionExtensions
         services.AddSingleton<BudgetResolver>();
         services.AddSingleton<RetrievalQueryBuilder>();
         services.AddSingleton(sp => new ContextVectorWarmer(() => sp.GetRequiredService<IndexEmbedder>().Queries));
+        services.AddSingleton(sp => sp.GetRequiredService<IStore>().Compactions);
+        services.TryAddSingleton(Summarizer);
+        services.AddSingleton<SessionCompactor>();
         services.AddSingleton<SessionStore>();
         services.AddSingleton<TurnService>();
         services.AddSingleton<SessionRecompiler>();
@@ -109,4 +141,18 @@ public static class ContextCompilerServiceCollectionExtensions
     }
 
     private static ContextCompilerOptions Options(IServiceProvider services) => services.GetRequiredService<ContextCompilerOptions>();
+
+    // The model's summaries with the extractive one as fallback when the host registered a chat model; extractive otherwise.
+    private static IConversationSummarizer Summarizer(IServiceProvider services)
+    {
+        var extractive = new ExtractiveSummarizer();
+        if (services.GetKeyedService<IChatClient>(SummarizerKey) is not { } client)
+        {
+            return extractive;
+        }
+
+        var options = Options(services).Summarizer;
+        return new FallbackSummarizer(new ChatClientSummarizer(client, options.Model), extractive, options.Timeout,
+            services.GetService<ILoggerFactory>()?.CreateLogger<FallbackSummarizer>());
+    }
 }

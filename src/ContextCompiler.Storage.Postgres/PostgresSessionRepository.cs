@@ -13,7 +13,7 @@ namespace ContextCompiler.Storage.Postgres;
 /// </summary>
 public sealed class PostgresSessionRepository(PostgresDatabase database, TimeProvider? clock = null) : ISessionRepository
 {
-    private const string SessionColumns = "id, tenant, user_id, status, metadata, budgets, created_at, updated_at, message_count";
+    private const string SessionColumns = "id, tenant, user_id, status, metadata, budgets, created_at, updated_at, message_count, compaction";
     private const string MessageColumns = "id, role, content, sequence, created_at, metadata, citation_check";
 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
@@ -49,10 +49,11 @@ public sealed class PostgresSessionRepository(PostgresDatabase database, TimePro
         }
 
         using var insert = Command(connection, transaction,
-            $"INSERT INTO sessions ({SessionColumns}) VALUES ($1, $2, $3, 'open', $4, $5, $6, $6, 0)",
+            $"INSERT INTO sessions ({SessionColumns}) VALUES ($1, $2, $3, 'open', $4, $5, $6, $6, 0, $7)",
             Text(session.Id), Text(session.Tenant), Exact(session.UserId), Text(RawText(metadata)),
             Text(session.DefaultBudgets is null ? null : JsonSerializer.Serialize(session.DefaultBudgets, SessionJson.Options)),
-            Time(session.CreatedAt));
+            Time(session.CreatedAt),
+            Text(session.Compaction is null ? null : JsonSerializer.Serialize(session.Compaction, SessionJson.Options)));
         insert.ExecuteNonQuery();
         if (idempotency is not null)
         {
@@ -305,6 +306,7 @@ public sealed class PostgresSessionRepository(PostgresDatabase database, TimePro
             r.GetFieldValue<DateTimeOffset>(6), r.GetFieldValue<DateTimeOffset>(7), r.GetInt32(8))
         {
             Tenant = r.GetString(1),
+            Compaction = r.IsDBNull(9) ? null : JsonSerializer.Deserialize<Engine.Sessions.Compacting.CompactionSettings>(r.GetString(9), SessionJson.Options),
         };
 
     private static Message ReadMessage(NpgsqlDataReader r) =>

@@ -132,6 +132,7 @@ public sealed class PostgresStore : IStore
         _database = database;
         _index = new PostgresSpanIndex(database, model, clock, vectorClaimLease);
         Sessions = new PostgresSessionRepository(database, clock);
+        Compactions = new PostgresCompactionRepository(database);
         IdempotencyKeys = new PostgresIdempotencyKeys(database, clock);
         var corpora = new PostgresCorpusStore(database, limits, clock);
         Corpora = corpora;
@@ -156,6 +157,9 @@ public sealed class PostgresStore : IStore
 
     /// <inheritdoc />
     public ISessionRepository Sessions { get; }
+
+    /// <inheritdoc />
+    public Engine.Sessions.Compacting.ICompactionStore Compactions { get; }
 
     /// <inheritdoc />
     public IIdempotencyKeyStore IdempotencyKeys { get; }

@@ -79,6 +79,7 @@ public sealed class SqliteStore : IStore
         var keys = new IdempotencyKeys(index, clock);
         IdempotencyKeys = keys;
         Sessions = new SessionRepository(index, keys, clock);
+        Compactions = new CompactionRepository(index);
         var corpora = new CorpusStore(index, limits, clock, Snapshots);
         Corpora = corpora;
         Documents = new DocumentStore(index, corpora, tokenizer, Snapshots);
@@ -126,6 +127,9 @@ public sealed class SqliteStore : IStore
 
     /// <inheritdoc />
     public ISessionRepository Sessions { get; }
+
+    /// <inheritdoc />
+    public Engine.Sessions.Compacting.ICompactionStore Compactions { get; }
 
     /// <inheritdoc />
     public IIdempotencyKeyStore IdempotencyKeys { get; }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ContextCompiler.Core.Cite;
 using ContextCompiler.Core.Tokenization;
+using ContextCompiler.Engine.Sessions.Compacting;
 
 namespace ContextCompiler.Engine.Sessions;
 
@@ -11,13 +12,13 @@ namespace ContextCompiler.Engine.Sessions;
 /// </summary>
 public sealed class SessionStore(
     ISessionRepository repository, SessionLocks locks, BudgetResolver budgets, ITokenizer tokenizer, SessionStoreOptions options,
-    ContextVectorWarmer? warmer = null)
+    ICompactionStore compactions, SessionCompactor compactor, ContextVectorWarmer? warmer = null)
 {
     /// <summary>The store's limits and defaults.</summary>
     public SessionStoreOptions Options { get; } = options;
 
     /// <summary>Creates an open session; with <paramref name="idempotency"/>, the key is saved in the same transaction.</summary>
-    /// <exception cref="ArgumentException">Invalid default budgets.</exception>
+    /// <exception cref="ArgumentException">Invalid default budgets or compaction settings.</exception>
     /// <exception cref="SessionCapacityException">The user already has the most open sessions allowed.</exception>
     /// <exception cref="IdempotencyKeyTakenException">A concurrent request saved the same key first; nothing was written.</exception>
     public Session Create(string tenant, NewSession request, IdempotencyClaim<Session>? idempotency = null)
@@ -27,11 +28,12 @@ public sealed class SessionStore(
             budgets.Check(defaults);
         }
 
+        var compaction = request.Compaction?.Validate();
         var now = repository.Now();
         // Stored exactly as sent: trimming would hand back something the client did not store.
         string? userId = string.IsNullOrEmpty(request.UserId) ? null : request.UserId;
         var metadata = request.Metadata is { ValueKind: not JsonValueKind.Undefined } m ? m.Clone() : (JsonElement?)null;
-        var session = new Session(SessionIds.New(), userId, SessionStatus.Open, metadata, request.DefaultBudgets, now, now, 0) { Tenant = tenant };
+        var session = new Session(SessionIds.New(), userId, SessionStatus.Open, metadata, request.DefaultBudgets, now, now, 0) { Tenant = tenant, Compaction = compaction };
         repository.Insert(session, request.Metadata, Options.MaxOpenSessionsPerUser, idempotency);
         return session;
     }
@@ -111,20 +113,63 @@ public sealed class SessionStore(
     /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
     public IReadOnlyList<Message> Messages(string tenant, string id) => repository.Messages(tenant, id);
 
-    /// <summary>The newest messages that fit <paramref name="maxTokens"/> (default: the session's history budget).</summary>
+    /// <summary>
+    /// The newest messages that fit <paramref name="maxTokens"/> (default: the session's history budget), after the
+    /// summary in force when the session has been compacted.
+    /// </summary>
     public HistoryWindow History(string tenant, string id, int? maxTokens = null, bool skipOversized = false)
     {
         var session = repository.Get(tenant, id);
         int budget = budgets.CheckHistory(maxTokens ?? budgets.Resolve(null, session.DefaultBudgets).History);
-        return HistoryBuilder.Build(repository.Messages(tenant, id), budget, tokenizer, skipOversized);
+        return HistoryBuilder.Build(repository.Messages(tenant, id), budget, tokenizer, skipOversized, compactions.List(tenant, id).LastOrDefault());
     }
 
-    /// <summary>The whole session as turns, each user message with the working set stored for it.</summary>
+    /// <summary>
+    /// The session's context usage: stored messages and tokens, and the history window at <paramref name="historyBudget"/>
+    /// (default: the latest turn's history budget, else the session's) with the summary in force.
+    /// </summary>
+    /// <exception cref="ArgumentException">A budget below 1 or above the maximum.</exception>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public SessionUsage Usage(string tenant, string id, int? historyBudget = null)
+    {
+        var session = repository.Get(tenant, id);
+        var messages = repository.Messages(tenant, id);
+        return Usage(session, messages, compactions.List(tenant, id), historyBudget);
+    }
+
+    private SessionUsage Usage(Session session, IReadOnlyList<Message> messages, IReadOnlyList<Compaction> stored, int? historyBudget)
+    {
+        int budget = historyBudget is { } given ? budgets.CheckHistory(given) : LatestHistoryBudget(session, messages);
+        var window = HistoryBuilder.Build(messages, budget, tokenizer, false, stored.LastOrDefault());
+        return UsageMeter.Measure(messages, messages, window, budget, stored, compactor.SettingsFor(session, null), tokenizer);
+    }
+
+    // The history budget the latest turn used, so the usage describes the conversation as its client runs it.
+    private int LatestHistoryBudget(Session session, IReadOnlyList<Message> messages)
+    {
+        var recorded = repository.TurnBudgets(session.Tenant, session.Id);
+        var last = messages.LastOrDefault(m => m.Role == MessageRoles.User && recorded.ContainsKey(m.Id));
+        return last is null ? budgets.Resolve(null, session.DefaultBudgets).History : Math.Max(1, recorded[last.Id].HistoryBudget);
+    }
+
+    /// <summary>The session's compactions, oldest first.</summary>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public IReadOnlyList<Compaction> Compactions(string tenant, string id)
+    {
+        _ = repository.Get(tenant, id);
+        return compactions.List(tenant, id);
+    }
+
+    /// <summary>The whole session as turns, each user message with the working set stored for it and each compaction where it happened.</summary>
     public SessionReplay Replay(string tenant, string id)
     {
         var session = repository.Get(tenant, id);
         var messages = repository.Messages(tenant, id);
-        return new SessionReplay(session, ReplayBuilder.Build(messages, repository.WorkingSets(tenant, id)));
+        var stored = compactions.List(tenant, id);
+        return new SessionReplay(session, ReplayBuilder.Build(messages, repository.WorkingSets(tenant, id), stored))
+        {
+            Usage = Usage(session, messages, stored, null),
+        };
     }
 
     /// <summary>Deletes sessions of every tenant not updated for <see cref="SessionStoreOptions.RetentionDays"/> days; returns how many.</summary>

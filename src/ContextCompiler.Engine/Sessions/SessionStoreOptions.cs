@@ -30,6 +30,15 @@ public sealed record SessionStoreOptions
     /// </summary>
     public bool WeightRetrievalContext { get; init; } = true;
 
+    /// <summary>
+    /// Compaction of sessions that set none themselves; null for <see cref="Compacting.CompactionSettings.Defaults"/> (auto,
+    /// after 2 evicted messages, a summary of at most 30% of the history budget).
+    /// </summary>
+    public Compacting.CompactionSettings? Compaction { get; init; }
+
+    /// <summary>Whether the summary in force joins a turn's retrieval context, as one more message of the conversation (default true).</summary>
+    public bool RetrievalSummary { get; init; } = true;
+
     /// <summary>Compiler options of turns; null for the compiler's defaults (evaluations set them to compare settings).</summary>
     public Core.Compile.CompilerOptions? CompilerOptions { get; init; }
 

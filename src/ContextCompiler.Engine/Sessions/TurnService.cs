@@ -3,22 +3,23 @@ using System.Text.Json;
 using ContextCompiler.Core.Compile;
 using ContextCompiler.Core.Telemetry;
 using ContextCompiler.Engine.Corpora;
+using ContextCompiler.Engine.Sessions.Compacting;
 
 namespace ContextCompiler.Engine.Sessions;
 
 /// <summary>
-/// Takes a user turn: history → retrieval query → compile → store the message with its working set. HTTP, MCP, the CLI,
-/// the client integrations and the evaluation runner all take turns through this one path.
+/// Takes a user turn: compact if due → history → retrieval query → compile → store the message with its working set →
+/// usage. HTTP, MCP, the CLI, the client integrations and the evaluation runner all take turns through this one path.
 /// </summary>
 public sealed class TurnService(
     ISessionRepository repository, SessionLocks locks, BudgetResolver budgets, RetrievalQueryBuilder queries, WorkingSetCompiler compiler,
-    ICorpusStore corpora, SessionStoreOptions options)
+    ICorpusStore corpora, SessionCompactor compactor, SessionStoreOptions options)
 {
     /// <summary>
     /// Builds the history within its budget, compiles the working set from the message and the recent conversation, then
     /// stores the message and the serialized working set in one transaction; a failed compile leaves nothing behind.
     /// </summary>
-    /// <exception cref="ArgumentException">Empty or oversized message, invalid budgets or an unknown tokenizer.</exception>
+    /// <exception cref="ArgumentException">Empty or oversized message, invalid budgets or compaction settings, or an unknown tokenizer.</exception>
     /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
     /// <exception cref="SessionConflictException">The session is closed.</exception>
     /// <exception cref="IdempotencyKeyTakenException">A concurrent request saved the same key first; nothing was written.</exception>
@@ -39,15 +40,21 @@ public sealed class TurnService(
 
         var earlier = repository.Messages(tenant, id);
         var planned = budgets.Resolve(request.Budgets, session.DefaultBudgets);
-        var history = HistoryBuilder.Build(earlier, planned.History, compiler.TokenizerFor(request.Tokenizer), request.SkipOversized);
+        var tokenizer = compiler.TokenizerFor(request.Tokenizer);
+        var settings = compactor.SettingsFor(session, request.Compaction);
+        // Inside the session lock, so no other turn or compaction of this session runs between the summary and its use.
+        var (summary, compaction) = await compactor.CompactIfDueAsync(tenant, id, earlier, planned.History, settings, tokenizer, request.SkipOversized, cancellationToken);
+        var history = HistoryBuilder.Build(earlier, planned.History, tokenizer, request.SkipOversized, summary);
         var resolved = planned.AfterHistory(history.TokenCount);
         // Only the corpora this tenant may read: its own and the shared ones.
         var readable = corpora.ReadableFilter(tenant);
-        var compileRequest = queries.For(earlier, text, resolved.Context, request.Explain, request.Tokenizer, readable);
+        var compileRequest = queries.For(earlier, text, resolved.Context, request.Explain, request.Tokenizer, readable, summary?.Summary);
         var workingSet = await compiler.CompileAsync(compileRequest, cancellationToken);
 
         var json = new RawJson(JsonSerializer.Serialize(workingSet, SessionJson.Options));
-        TurnResult Result(Message message) => new(message, json, workingSet.TokenCount, history, resolved.Context, resolved.History);
+        var compactions = compactor.List(tenant, id);
+        TurnResult Result(Message message) => new(message, json, workingSet.TokenCount, history, resolved.Context, resolved.History,
+            UsageMeter.Measure([.. earlier, message], earlier, history, planned.History, compactions, settings, tokenizer), compaction);
         var budgetRecord = new TurnBudgetRecord(resolved.History, history.TokenCount, planned.SplitTotal);
         Message stored;
         // The turn's one write transaction: the message, its working set, its budgets and its idempotency key.

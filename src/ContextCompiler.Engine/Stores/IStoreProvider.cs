@@ -45,6 +45,9 @@ public interface IStore : IDisposable
     /// <summary>Sessions, messages and working sets.</summary>
     Sessions.ISessionRepository Sessions { get; }
 
+    /// <summary>Compactions of sessions: their summaries and what they cover.</summary>
+    Sessions.Compacting.ICompactionStore Compactions { get; }
+
     /// <summary>Idempotency keys with their responses.</summary>
     Sessions.IIdempotencyKeyStore IdempotencyKeys { get; }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ContextCompiler.Engine.Sessions;
+using ContextCompiler.Engine.Sessions.Compacting;
 
 namespace ContextCompiler.Server.Endpoints;
 
@@ -36,26 +37,54 @@ public static class OptionAssignments
     }
 }
 
-/// <summary>POST /v1/sessions.</summary>
+/// <summary>
+/// POST /v1/sessions. <see cref="Compaction"/> (<c>auto</c> or <c>off</c>), <see cref="CompactionThreshold"/> (evicted
+/// messages that trigger a compaction) and <see cref="SummaryShare"/> (the summary's share of the history budget) are the
+/// session's compaction settings; each one left out takes the service's.
+/// </summary>
 public sealed record CreateSessionBody(
-    string? UserId, [property: JsonConverter(typeof(VerbatimJsonConverter))] JsonElement? Metadata, SessionBudgets? DefaultBudgets) : IIdempotentBody;
+    string? UserId, [property: JsonConverter(typeof(VerbatimJsonConverter))] JsonElement? Metadata, SessionBudgets? DefaultBudgets,
+    string? Compaction = null, int? CompactionThreshold = null, double? SummaryShare = null) : IIdempotentBody
+{
+    /// <summary>The compaction settings given, or null for none.</summary>
+    public CompactionSettings? CompactionSettings() => CompactBody.Settings(Compaction, CompactionThreshold, SummaryShare);
+}
 
-/// <summary>POST /v1/sessions/{id}/turns. Give context and history budgets, or a total, or neither for the session's defaults.</summary>
+/// <summary>
+/// POST /v1/sessions/{id}/turns. Give context and history budgets, or a total, or neither for the session's defaults.
+/// <see cref="Compaction"/>, <see cref="CompactionThreshold"/> and <see cref="SummaryShare"/> override the session's for this turn.
+/// </summary>
 public sealed record TurnBody(
-    string? Message, int? ContextBudget, int? HistoryBudget, int? TotalBudget, bool? Explain, bool? SkipOversized, string? Tokenizer = null) : IIdempotentBody;
+    string? Message, int? ContextBudget, int? HistoryBudget, int? TotalBudget, bool? Explain, bool? SkipOversized, string? Tokenizer = null,
+    string? Compaction = null, int? CompactionThreshold = null, double? SummaryShare = null) : IIdempotentBody
+{
+    /// <summary>The compaction settings given, or null for none.</summary>
+    public CompactionSettings? CompactionSettings() => CompactBody.Settings(Compaction, CompactionThreshold, SummaryShare);
+}
+
+/// <summary>POST /v1/sessions/{id}/compact: the history budget to compact for (default: the session's).</summary>
+public sealed record CompactBody(int? HistoryBudget)
+{
+    /// <summary>The compaction settings of a body's three fields, or null when it gives none.</summary>
+    internal static CompactionSettings? Settings(string? mode, int? threshold, double? share) =>
+        mode is null && threshold is null && share is null ? null : new CompactionSettings(mode, threshold, share).Validate();
+}
 
 /// <summary>POST /v1/sessions/{id}/messages.</summary>
 public sealed record MessageBody(string? Role, string? Content, [property: JsonConverter(typeof(VerbatimJsonConverter))] JsonElement? Metadata) : IIdempotentBody;
 
 /// <summary>A turn's reply: the stored user message, its working set, the history to send with it, and the token accounting.</summary>
 /// <param name="TotalTokens">ContextTokens + HistoryTokens; never above ContextBudget + HistoryBudget.</param>
+/// <param name="Usage">The session's context usage with this turn stored (as GET /usage reports it).</param>
+/// <param name="Compaction">The compaction this turn made before building its history; null when it made none.</param>
 public sealed record TurnResponse(
-    Message UserMessage, RawJson WorkingSet, HistoryWindow History, int ContextBudget, int HistoryBudget, int ContextTokens, int HistoryTokens, int TotalTokens)
+    Message UserMessage, RawJson WorkingSet, HistoryWindow History, int ContextBudget, int HistoryBudget, int ContextTokens, int HistoryTokens, int TotalTokens,
+    SessionUsage Usage, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Compaction? Compaction)
 {
     /// <summary>The reply to a stored turn.</summary>
     public static TurnResponse From(TurnResult turn) =>
         new(turn.UserMessage, turn.WorkingSet, turn.History, turn.ContextBudget, turn.HistoryBudget,
-            turn.ContextTokens, turn.History.TokenCount, turn.ContextTokens + turn.History.TokenCount);
+            turn.ContextTokens, turn.History.TokenCount, turn.ContextTokens + turn.History.TokenCount, turn.Usage, turn.Compaction);
 }
 
 /// <summary>Problems that a route with a JSON body can answer before its handler runs.</summary>

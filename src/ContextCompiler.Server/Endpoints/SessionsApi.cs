@@ -1,5 +1,6 @@
 using ContextCompiler.Core.Evaluate;
 using ContextCompiler.Engine.Sessions;
+using ContextCompiler.Engine.Sessions.Compacting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace ContextCompiler.Server.Endpoints;
@@ -30,6 +31,14 @@ public static class SessionsApi
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesJsonBodyProblems().WithIdempotencyKey();
         group.MapGet("/{id}/history", History).WithName("GetHistory").WithSummary("The newest messages that fit maxTokens.").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/{id}/replay", Replay).WithName("ReplaySession").WithSummary("Every turn with its stored working set, byte for byte.").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/{id}/usage", Usage).WithName("GetSessionUsage")
+            .WithSummary("Context usage: stored messages and tokens, the history window, the summary's tokens and the share of the history budget used.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{id}/compact", Compact).WithName("CompactSession")
+            .WithSummary("Fold the messages that do not fit the history beside a summary into the running summary; stores nothing when there are none.")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesJsonBodyProblems();
+        group.MapGet("/{id}/compactions", Compactions).WithName("ListCompactions").WithSummary("The session's compactions, oldest first.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id}/replay/recompile", Recompile).WithName("RecompileReplay")
             .WithSummary("Compile every stored user turn again with another budget or options and compare it with the stored working set; stores nothing.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesJsonBodyProblems();
@@ -41,7 +50,7 @@ public static class SessionsApi
     private static Created<Session> Create(CreateSessionBody? body, SessionStore store, HttpContext context)
     {
         var claim = context.ClaimFor<Session>(StatusCodes.Status201Created, s => s, s => SessionLocation(s.Id));
-        var session = store.Create(Tenant(context), new NewSession(body?.UserId, body?.Metadata, body?.DefaultBudgets), claim);
+        var session = store.Create(Tenant(context), new NewSession(body?.UserId, body?.Metadata, body?.DefaultBudgets, body?.CompactionSettings()), claim);
         return TypedResults.Created(SessionLocation(session.Id), session);
     }
 
@@ -64,7 +73,7 @@ public static class SessionsApi
     private static async Task<Ok<TurnResponse>> Turn(string id, TurnBody body, TurnService turns, HttpContext context)
     {
         var budgets = new SessionBudgets(body.ContextBudget, body.HistoryBudget, body.TotalBudget);
-        var request = new TurnRequest(body.Message ?? string.Empty, budgets, body.Explain ?? false, body.SkipOversized ?? false, body.Tokenizer);
+        var request = new TurnRequest(body.Message ?? string.Empty, budgets, body.Explain ?? false, body.SkipOversized ?? false, body.Tokenizer, body.CompactionSettings());
         var claim = context.ClaimFor<TurnResult>(StatusCodes.Status200OK, TurnResponse.From);
         return TypedResults.Ok(TurnResponse.From(await turns.TakeTurnAsync(Tenant(context), id, request, claim, context.RequestAborted)));
     }
@@ -84,6 +93,16 @@ public static class SessionsApi
         TypedResults.Ok(store.History(Tenant(context), id, maxTokens, skipOversized ?? false));
 
     private static Ok<SessionReplay> Replay(string id, SessionStore store, HttpContext context) => TypedResults.Ok(store.Replay(Tenant(context), id));
+
+    private static Ok<SessionUsage> Usage(string id, int? historyBudget, SessionStore store, HttpContext context) =>
+        TypedResults.Ok(store.Usage(Tenant(context), id, historyBudget));
+
+    // Idempotent by itself: a retry finds nothing left to fold, stores nothing and answers with the compaction in force.
+    private static async Task<Ok<CompactionOutcome>> Compact(string id, CompactBody? body, SessionCompactor compactor, HttpContext context) =>
+        TypedResults.Ok(await compactor.CompactAsync(Tenant(context), id, body?.HistoryBudget, context.RequestAborted));
+
+    private static Ok<IReadOnlyList<Compaction>> Compactions(string id, SessionStore store, HttpContext context) =>
+        TypedResults.Ok(store.Compactions(Tenant(context), id));
 
     private static async Task<Ok<RecompileReport>> Recompile(string id, RecompileBody? body, SessionRecompiler recompiler, HttpContext context) =>
         TypedResults.Ok(await recompiler.RecompileAsync(Tenant(context), id, new RecompileRequest(body?.Budget, OptionAssignments.From(body?.Options)), context.RequestAborted));

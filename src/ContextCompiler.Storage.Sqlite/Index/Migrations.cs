@@ -140,6 +140,29 @@ internal static class Migrations
                 created_at    TEXT NOT NULL
             );
             """),
+        (9, """
+            -- A session's own compaction settings (JSON), and each compaction: the summary of messages 1..through_sequence,
+            -- built from the previous one plus from_sequence..through_sequence, made after message at_sequence. The messages
+            -- themselves are never changed or deleted by a compaction.
+            ALTER TABLE sessions ADD COLUMN compaction TEXT;
+            CREATE TABLE compactions (
+                id               TEXT PRIMARY KEY,
+                session_id       TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                number           INTEGER NOT NULL CHECK (number >= 1),
+                from_sequence    INTEGER NOT NULL,
+                through_sequence INTEGER NOT NULL CHECK (through_sequence >= from_sequence),
+                at_sequence      INTEGER NOT NULL,
+                summary          TEXT NOT NULL,
+                token_count      INTEGER NOT NULL,
+                summarizer       TEXT NOT NULL,
+                model            TEXT,
+                prompt_hash      TEXT,
+                trigger          TEXT NOT NULL,
+                fallback_reason  TEXT,
+                created_at       TEXT NOT NULL,
+                UNIQUE (session_id, number)
+            );
+            """),
     ];
 
     // Stored times before migration 7 came in two other forms than Timestamps': .NET's round-trip "O" text with an offset

@@ -13,7 +13,7 @@ namespace ContextCompiler.Storage.Sqlite;
 /// </summary>
 public sealed class SessionRepository(IndexStore store, IdempotencyKeys idempotencyKeys, TimeProvider? clock = null) : ISessionRepository
 {
-    private const string SessionColumns = "id, tenant, user_id, status, metadata, budgets, created_at, updated_at, message_count";
+    private const string SessionColumns = "id, tenant, user_id, status, metadata, budgets, created_at, updated_at, message_count, compaction";
     private const string MessageColumns = "id, role, content, sequence, created_at, metadata, citation_check";
 
     private readonly TimeProvider _clock = clock ?? store.Clock;
@@ -44,10 +44,11 @@ public sealed class SessionRepository(IndexStore store, IdempotencyKeys idempote
             }
 
             using var insert = Sql.Command(lease.Connection, transaction,
-                $"INSERT INTO sessions ({SessionColumns}) VALUES ($id, $tenant, CAST($user AS TEXT), 'open', CAST($metadata AS TEXT), $budgets, $now, $now, 0)",
+                $"INSERT INTO sessions ({SessionColumns}) VALUES ($id, $tenant, CAST($user AS TEXT), 'open', CAST($metadata AS TEXT), $budgets, $now, $now, 0, $compaction)",
                 ("$id", session.Id), ("$tenant", session.Tenant), ("$user", ExactText.Bind(session.UserId)), ("$metadata", ExactText.Bind(RawText(metadata))),
                 ("$budgets", session.DefaultBudgets is null ? null : JsonSerializer.Serialize(session.DefaultBudgets, SessionJson.Options)),
-                ("$now", Timestamps.Format(session.CreatedAt)));
+                ("$now", Timestamps.Format(session.CreatedAt)),
+                ("$compaction", session.Compaction is null ? null : JsonSerializer.Serialize(session.Compaction, SessionJson.Options)));
             insert.ExecuteNonQuery();
             if (idempotency is not null)
             {
@@ -301,6 +302,7 @@ public sealed class SessionRepository(IndexStore store, IdempotencyKeys idempote
             Timestamps.Parse(r.GetString(6)), Timestamps.Parse(r.GetString(7)), r.GetInt32(8))
         {
             Tenant = r.GetString(1),
+            Compaction = r.IsDBNull(9) ? null : JsonSerializer.Deserialize<Engine.Sessions.Compacting.CompactionSettings>(r.GetString(9), SessionJson.Options),
         };
 
     private static Message ReadMessage(SqliteDataReader r) =>

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using ContextCompiler.Core.Telemetry;
+using ContextCompiler.Core.Tokenization;
+
+namespace ContextCompiler.Engine.Sessions.Compacting;
+
+/// <summary>
+/// Folds a session's evicted messages into a stored summary: plan what to fold → summarise (the previous summary plus the
+/// folded messages) → store the compaction. Turns call it inside their session lock; <see cref="CompactAsync"/> takes the
+/// same lock, so a turn and a compaction never interleave on one session.
+/// </summary>
+public sealed partial class SessionCompactor(
+    ISessionRepository sessions, ICompactionStore compactions, IConversationSummarizer summarizer, SessionLocks locks, BudgetResolver budgets,
+    ITokenizer tokenizer, SessionStoreOptions options, ContextVectorWarmer? warmer = null)
+{
+    /// <summary>The settings in force for a turn: the turn's over the session's over the service's.</summary>
+    /// <exception cref="ArgumentException">Invalid settings in the turn.</exception>
+    public CompactionSettings SettingsFor(Session session, CompactionSettings? turn) =>
+        (turn?.Validate() ?? new CompactionSettings()).Over(session.Compaction).Over(options.Compaction).Over(CompactionSettings.Defaults);
+
+    /// <summary>The session's compactions, oldest first.</summary>
+    public IReadOnlyList<Compaction> List(string tenant, string id) => compactions.List(tenant, id);
+
+    /// <summary>
+    /// For a turn about to be taken (its caller holds the session lock): compacts when the messages its history leaves out,
+    /// unsummarised, reach the threshold, and returns the compaction in force afterwards (null when there is none) and the
+    /// one made now (null when none was).
+    /// </summary>
+    public async Task<(Compaction? InForce, Compaction? Made)> CompactIfDueAsync(
+        string tenant, string id, IReadOnlyList<Message> messages, int historyBudget, CompactionSettings settings, ITokenizer turnTokenizer,
+        bool skipOversized, CancellationToken cancellationToken)
+    {
+        var stored = compactions.List(tenant, id);
+        var latest = stored.Count > 0 ? stored[^1] : null;
+        if (settings.Mode == CompactionModes.Off)
+        {
+            return (latest, null);
+        }
+
+        var window = HistoryBuilder.Build(messages, historyBudget, turnTokenizer, skipOversized, latest);
+        if (CompactionPlanner.Evicted(messages, window, latest).Count < settings.Threshold!.Value)
+        {
+            return (latest, null);
+        }
+
+        var made = await FoldAsync(tenant, id, messages, latest, historyBudget, settings, turnTokenizer, skipOversized, CompactionTriggers.Auto, cancellationToken);
+        return (made ?? latest, made);
+    }
+
+    /// <summary>
+    /// Compacts on demand: folds every message that would not fit the history beside a summary. Nothing to fold stores
+    /// nothing and returns the compaction in force, so a retried request does not compact twice.
+    /// </summary>
+    /// <param name="historyBudget">The history budget to compact for; null for the session's.</param>
+    /// <exception cref="ArgumentException">A budget below 1 or above the maximum.</exception>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public async Task<CompactionOutcome> CompactAsync(string tenant, string id, int? historyBudget = null, CancellationToken cancellationToken = default)
+    {
+        using var _ = await locks.EnterAsync(tenant, id, cancellationToken);
+        var session = sessions.Get(tenant, id);
+        int budget = historyBudget is { } given ? budgets.CheckHistory(given) : budgets.Resolve(null, session.DefaultBudgets).History;
+        var settings = SettingsFor(session, null);
+        var messages = sessions.Messages(tenant, id);
+        var stored = compactions.List(tenant, id);
+        var made = await FoldAsync(tenant, id, messages, stored.Count > 0 ? stored[^1] : null, budget, settings, tokenizer, false, CompactionTriggers.Manual, cancellationToken);
+        var all = made is null ? stored : [.. stored, made];
+        var window = HistoryBuilder.Build(messages, budget, tokenizer, false, all.Count > 0 ? all[^1] : null);
+        return new CompactionOutcome(made is not null, all.Count > 0 ? all[^1] : null, UsageMeter.Measure(messages, messages, window, budget, all, settings, tokenizer));
+    }
+
+    // Plans, summarises and stores one compaction; null when there is nothing to fold.
+    private async Task<Compaction?> FoldAsync(
+        string tenant, string id, IReadOnlyList<Message> messages, Compaction? latest, int historyBudget, CompactionSettings settings,
+        ITokenizer counter, bool skipOversized, string trigger, CancellationToken cancellationToken)
+    {
+        int summaryBudget = settings.SummaryBudget(historyBudget);
+        var fold = CompactionPlanner.Fold(messages, historyBudget, summaryBudget, latest, counter, skipOversized);
+        if (fold.Count == 0 || summaryBudget < 1)
+        {
+            return null;
+        }
+
+        using var activity = Instrumentation.Source.StartActivity("compaction");
+        activity?.SetTag(Tags.Session, id);
+        var request = new SummaryRequest(latest?.Summary, fold, CitedSources(tenant, id, messages, fold), summaryBudget, counter);
+        var summary = await summarizer.SummarizeAsync(request, cancellationToken);
+        var compaction = new Compaction(
+            SessionIds.New(), (latest?.Number ?? 0) + 1, fold[0].Sequence, fold[^1].Sequence, messages[^1].Sequence, summary.Text,
+            counter.CountTokens(summary.Text), summary.Summarizer, summary.Model, summary.PromptHash, trigger, summary.FallbackReason, sessions.Now());
+        compactions.Add(tenant, id, compaction);
+        if (options.RetrievalSummary && compaction.Summary.Length > 0)
+        {
+            // The next turn's conversation vector embeds the summary on its own, as it does a reply.
+            warmer?.Warm(compaction.Summary);
+        }
+
+        return compaction;
+    }
+
+    // For each folded assistant reply, the sources its [n] markers cite in the working set of the turn it answers.
+    private Dictionary<string, IReadOnlyList<CitedSource>> CitedSources(string tenant, string id, IReadOnlyList<Message> messages, IReadOnlyList<Message> fold)
+    {
+        var cited = new Dictionary<string, IReadOnlyList<CitedSource>>(StringComparer.Ordinal);
+        if (!fold.Any(m => m.Role == MessageRoles.Assistant))
+        {
+            return cited;
+        }
+
+        var workingSets = sessions.WorkingSets(tenant, id);
+        Message? turn = null;
+        foreach (var message in messages)
+        {
+            if (message.Role == MessageRoles.User)
+            {
+                turn = message;
+            }
+            else if (message.Role == MessageRoles.Assistant && turn is not null && fold.Contains(message)
+                     && workingSets.GetValueOrDefault(turn.Id) is { } json)
+            {
+                var markers = Markers().Matches(message.Content).SelectMany(m => m.Groups[1].Value.Split(',')).Select(n => int.TryParse(n.Trim(), out int v) ? v : 0).ToHashSet();
+                cited[message.Id] = Sources(json).Where(s => markers.Contains(s.N)).ToList();
+            }
+        }
+
+        return cited;
+    }
+
+    private static List<CitedSource> Sources(RawJson workingSet)
+    {
+        using var document = JsonDocument.Parse(workingSet.Json);
+        if (!document.RootElement.TryGetProperty("citations", out var citations))
+        {
+            return [];
+        }
+
+        return citations.EnumerateArray()
+            .Select(c => new CitedSource(c.GetProperty("n").GetInt32(), c.GetProperty("corpus").GetString()!, c.GetProperty("path").GetString()!,
+                c.GetProperty("startLine").GetInt32(), c.GetProperty("endLine").GetInt32()))
+            .ToList();
+    }
+
+    [GeneratedRegex(@"\[(\d+(?:\s*,\s*\d+)*)\]")]
+    private static partial Regex Markers();
+}
