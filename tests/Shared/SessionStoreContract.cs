@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ContextCompiler.Core.Cite;
+using ContextCompiler.Engine.Sessions.Compacting;
 
 namespace ContextCompiler.Engine.Sessions.Contract;
 
@@ -31,6 +32,47 @@ public abstract class SessionStoreContract : IDisposable
 
     /// <summary>The store's idempotency keys with <see cref="Clock"/>.</summary>
     protected abstract IIdempotencyKeyStore NewKeys();
+
+    /// <summary>The store's compactions, as another replica would have them.</summary>
+    protected abstract ICompactionStore NewCompactions();
+
+    [ContractFact]
+    public void Compactions_come_back_exactly_in_order_per_tenant_and_go_with_their_session()
+    {
+        var repository = NewReplica();
+        var settings = new CompactionSettings(CompactionModes.Off, 3, 0.25);
+        var now = repository.Now();
+        var session = new Session(SessionIds.New(), "u", SessionStatus.Open, null, null, now, now, 0) { Tenant = Tenant, Compaction = settings };
+        repository.Insert(session, null, null);
+        Assert.Equal(settings, NewReplica().Find(Tenant, session.Id)!.Compaction);
+        for (int i = 0; i < 4; i++)
+        {
+            repository.Append(Tenant, session.Id, Draft(MessageRoles.User, $"m{i}"));
+        }
+
+        var compactions = NewCompactions();
+        Assert.Empty(compactions.List(Tenant, session.Id));
+        // The summary quotes the client's text, which may hold NUL and lone surrogates; it must come back as stored.
+        var first = new Compaction(SessionIds.New(), 1, 1, 2, 3, "- User asked: nul \0 and lone \uD800 😀\n- Assistant: kept.", 17, ExtractiveSummarizer.Name,
+            null, null, CompactionTriggers.Auto, null, repository.Now());
+        var second = new Compaction(SessionIds.New(), 2, 3, 3, 4, "- newer", 3, ChatClientSummarizer.Name, "gpt-test", new string('a', 64),
+            CompactionTriggers.Manual, "The model failed: timeout", repository.Now());
+        compactions.Add(Tenant, session.Id, first);
+        NewCompactions().Add(Tenant, session.Id, second);
+
+        Assert.Equal([first, second], NewCompactions().List(Tenant, session.Id));
+        Assert.Empty(NewCompactions().List(OtherTenant, session.Id));
+        // Another writer's compaction of the same number is refused, and another tenant cannot add to the session.
+        Assert.Throws<SessionConflictException>(() => NewCompactions().Add(Tenant, session.Id, second with { Id = SessionIds.New() }));
+        Assert.Throws<SessionNotFoundException>(() => NewCompactions().Add(OtherTenant, session.Id, second with { Id = SessionIds.New(), Number = 3 }));
+        Assert.Throws<SessionNotFoundException>(() => NewCompactions().Add(Tenant, SessionIds.New(), first with { Id = SessionIds.New() }));
+        Assert.Equal(2, NewCompactions().List(Tenant, session.Id).Count);
+        // The messages stay as they were.
+        Assert.Equal(["m0", "m1", "m2", "m3"], repository.Messages(Tenant, session.Id).Select(m => m.Content));
+
+        Assert.True(repository.Delete(Tenant, session.Id));
+        Assert.Empty(NewCompactions().List(Tenant, session.Id));
+    }
 
     /// <inheritdoc />
     public virtual void Dispose() => GC.SuppressFinalize(this);

@@ -13,6 +13,9 @@ public sealed class SqliteSessionStoreTests : SessionStoreContract
     protected override ISessionRepository NewReplica() => new SessionRepository(_index.Store, new IdempotencyKeys(_index.Store, Clock), Clock);
 
     /// <inheritdoc />
+    protected override Engine.Sessions.Compacting.ICompactionStore NewCompactions() => new CompactionRepository(_index.Store);
+
+    /// <inheritdoc />
     protected override IIdempotencyKeyStore NewKeys() => new IdempotencyKeys(_index.Store, Clock);
 
     /// <inheritdoc />

@@ -24,6 +24,9 @@ public sealed class PostgresSessionStoreTests(MigratedDatabase fixture) : Sessio
         new PostgresSessionRepository(Interlocked.Increment(ref _replicas) % 2 == 0 ? SecondReplica() : fixture.Database, Clock);
 
     /// <inheritdoc />
+    protected override Engine.Sessions.Compacting.ICompactionStore NewCompactions() => new PostgresCompactionRepository(fixture.Database);
+
+    /// <inheritdoc />
     protected override IIdempotencyKeyStore NewKeys() => new PostgresIdempotencyKeys(fixture.Database, Clock);
 
     private PostgresDatabase SecondReplica() =>
