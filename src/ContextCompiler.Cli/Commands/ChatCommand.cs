@@ -1,11 +1,10 @@
-using System.ClientModel;
 using System.CommandLine;
 using ContextCompiler.AgentFramework;
 using ContextCompiler.Cli.Chat;
 using ContextCompiler.Client;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
-using OpenAI;
+using ContextCompiler.Server;
 
 namespace ContextCompiler.Cli.Commands;
 
@@ -73,30 +72,8 @@ internal static class ChatCommand
 
     /// <summary>The chat model at <paramref name="endpoint"/>, with the key from the environment variable <paramref name="keyVariable"/>.</summary>
     /// <exception cref="ArgumentException">A missing endpoint, model or key, or an endpoint that is no absolute http(s) URL.</exception>
-    internal static IChatClient ModelClient(string? endpoint, string? model, string keyVariable)
-    {
-        if (string.IsNullOrWhiteSpace(endpoint))
-        {
-            throw new ArgumentException("--endpoint is required: the OpenAI-compatible API base URL, such as https://api.openai.com/v1.");
-        }
+    internal static IChatClient ModelClient(string? endpoint, string? model, string keyVariable) =>
+        ChatModels.OpenAiCompatible(endpoint, model, keyVariable);
 
-        if (string.IsNullOrWhiteSpace(model))
-        {
-            throw new ArgumentException("--model is required: the chat model to use, such as gpt-4o-mini.");
-        }
-
-        var uri = Url(endpoint, "--endpoint");
-        string? key = Environment.GetEnvironmentVariable(keyVariable);
-        if (string.IsNullOrWhiteSpace(key))
-        {
-            throw new ArgumentException($"The model's API key is missing: set the environment variable {keyVariable} (or name another with --api-key-env).");
-        }
-
-        return new OpenAI.Chat.ChatClient(model, new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = uri }).AsIChatClient();
-    }
-
-    private static Uri Url(string text, string option) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-            ? uri
-            : throw new ArgumentException($"{option} must be an absolute http or https URL, not '{text}'.");
+    private static Uri Url(string text, string option) => ChatModels.Url(text, option);
 }

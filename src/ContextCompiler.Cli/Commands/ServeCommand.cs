@@ -12,7 +12,12 @@ internal static class ServeCommand
         // No default here: an unset flag leaves appsettings.json and environment variables in charge.
         var db = new Option<string?>("--db") { Description = $"The index and session database (default {CliShared.DefaultDatabase})." };
         var urls = new Option<string?>("--urls") { Description = $"Addresses to listen on (default {ServerApp.DefaultUrl})." };
-        var command = new Command("serve", "Run the HTTP service: stateless compile and conversation sessions.") { db, urls };
+        var summaryEndpoint = new Option<string?>("--summary-endpoint")
+        {
+            Description = "An OpenAI-compatible API base URL whose model writes compaction summaries (its key from OPENAI_API_KEY); unset: extractive summaries.",
+        };
+        var summaryModel = new Option<string?>("--summary-model") { Description = "The chat model of --summary-endpoint, such as gpt-4o-mini." };
+        var command = new Command("serve", "Run the HTTP service: stateless compile and conversation sessions.") { db, urls, summaryEndpoint, summaryModel };
         command.SetAction((result, cancellation) => CliShared.Run(async () =>
         {
             var args = new List<string>();
@@ -30,6 +35,16 @@ internal static class ServeCommand
             if (result.GetValue(CliShared.ConnectionStringOption) is { } connection)
             {
                 args.Add($"--ContextCompiler:Storage:ConnectionString={connection}");
+            }
+
+            if (result.GetValue(summaryEndpoint) is { } endpoint)
+            {
+                args.Add($"--ContextCompiler:Summarizer:Endpoint={endpoint}");
+            }
+
+            if (result.GetValue(summaryModel) is { } model)
+            {
+                args.Add($"--ContextCompiler:Summarizer:Model={model}");
             }
 
             var path = result.GetValue(db);

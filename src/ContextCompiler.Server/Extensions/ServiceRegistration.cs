@@ -3,6 +3,7 @@ using ContextCompiler.Engine.Sessions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace ContextCompiler.Server;
@@ -39,6 +40,16 @@ public static class ServiceRegistration
         services.AddOpenApi(o => o.AddSchemaTransformer<OpenApiSchemaRules>());
 
         services.AddContextCompiler(sp => sp.GetRequiredService<IOptions<ServerOptions>>().Value);
+        // A summariser model only when one is configured: without it, compaction summaries are extractive. A host (or a
+        // test) may register its own chat client under the key instead.
+        var summarizer = configuration.GetSection($"{ServerOptions.Section}:Summarizer");
+        if (!string.IsNullOrWhiteSpace(summarizer["Endpoint"]))
+        {
+            var model = ChatModels.OpenAiCompatible(summarizer["Endpoint"], summarizer["Model"], summarizer["ApiKeyVariable"] ?? new SummarizerOptions().ApiKeyVariable,
+                $"{ServerOptions.Section}:Summarizer:Endpoint", $"{ServerOptions.Section}:Summarizer:Model");
+            services.TryAddKeyedSingleton(ContextCompilerServiceCollectionExtensions.SummarizerKey, model);
+        }
+
         services.AddSingleton<Endpoints.KeyedLocks>();
         services.AddSingleton<StartupTasks>();
         services.AddHostedService(sp => sp.GetRequiredService<StartupTasks>());
