@@ -38,10 +38,18 @@ internal static class EvalCommand
         var set = new Option<string[]>("--set") { Description = "A compiler option for every strategy: key=value (e.g. k1=1.2, b=0.75, titleWeight, headingWeight, bodyWeight)." };
         var model = CliShared.ModelOption();
         var corpusDir = new Option<string?>("--corpus-dir") { Description = "The corpus folder of dialog JSON lines (default corpora/sqlite-docs of the repository)." };
+        var historyBudget = new Option<int?>("--history-budget") { Description = "Dialogs: history tokens of each turn (default 100)." };
+        var compaction = new Option<string?>("--compaction")
+        {
+            Description = "Dialogs: off (default), extractive, or model (a scripted stand-in for a chat model) compaction of the history.",
+        };
+        var threshold = new Option<int?>("--compaction-threshold") { Description = "Dialogs: evicted messages that trigger a compaction (default: the service's)." };
+        var summaryShare = new Option<double?>("--summary-share") { Description = "Dialogs: the summary's share of the history budget (default: the service's)." };
+        var noRetrievalSummary = new Option<bool>("--no-retrieval-summary") { Description = "Dialogs: keep the summary out of the retrieval context." };
 
         var command = new Command("eval", "Benchmark retrieval and working sets at several budgets on a public data set.")
         {
-            dataset, budgets, strategies, run, output, json, limit, set, corpusDir, split, maxTokens, model,
+            dataset, budgets, strategies, run, output, json, limit, set, corpusDir, split, maxTokens, model, historyBudget, compaction, threshold, summaryShare, noRetrievalSummary,
         };
         command.SetAction((result, cancellation) => CliShared.Run(async () =>
         {
@@ -62,6 +70,11 @@ internal static class EvalCommand
                 CorpusDirectory = result.GetValue(corpusDir) ?? Engine.Assets.RepositoryLayout.DefaultCorpus(),
                 Chunking = new Core.Ingest.ChunkingOptions { MaxTokens = result.GetValue(maxTokens) ?? (data.Format == "beir" ? 512 : new Core.Ingest.ChunkingOptions().MaxTokens) },
                 EmbeddingModel = result.GetValue(model) ?? Engine.Embedding.EmbedderCatalog.DefaultModel,
+                HistoryBudget = result.GetValue(historyBudget) ?? new EvalSettings().HistoryBudget,
+                Compaction = result.GetValue(compaction) ?? "off",
+                CompactionThreshold = result.GetValue(threshold),
+                SummaryShare = result.GetValue(summaryShare),
+                RetrievalSummary = !result.GetValue(noRetrievalSummary),
             };
             await Console.Error.WriteLineAsync($"eval: {data.Name} ({data.Format}), {data.Documents.Count} documents, budgets {string.Join(",", settings.Budgets)}");
             using var catalog = new Engine.Embedding.EmbedderCatalog(OfflineAssets.Default, EmbeddingCachePath());

@@ -15,7 +15,8 @@ public sealed record EvalQuery(string Id, string Text, IReadOnlyDictionary<strin
 
 /// <summary>One user message of a dialog and the artifacts (<c>corpus/path</c>) that answer it.</summary>
 /// <param name="Assistant">The assistant's reply, posted after the turn when the set has one.</param>
-public sealed record EvalTurn(string Message, IReadOnlyList<string> Relevant, string? Assistant = null);
+/// <param name="Recalls">The earlier turns (1-based) whose settled facts this turn depends on without naming them; null for none.</param>
+public sealed record EvalTurn(string Message, IReadOnlyList<string> Relevant, string? Assistant = null, IReadOnlyList<int>? Recalls = null);
 
 /// <summary>A conversation replayed turn by turn.</summary>
 public sealed record EvalDialog(string Id, IReadOnlyList<EvalTurn> Turns);

@@ -315,7 +315,8 @@ public static class DialogReader
             var turns = DatasetReader.Array(record, "turns", where).Select(t => new EvalTurn(
                 DatasetReader.Text(t, "message", where),
                 DatasetReader.Array(t, "relevant", where).Select(r => r.GetString() ?? throw new InvalidDataException($"{where}: a relevant page is not a string.")).ToList(),
-                t.TryGetProperty("assistant", out var reply) && reply.ValueKind == JsonValueKind.String ? reply.GetString() : null)).ToList();
+                t.TryGetProperty("assistant", out var reply) && reply.ValueKind == JsonValueKind.String ? reply.GetString() : null,
+                t.TryGetProperty("recalls", out var recalls) && recalls.ValueKind == JsonValueKind.Array ? recalls.EnumerateArray().Select(r => r.GetInt32()).ToList() : null)).ToList();
             dialogs.Add(new EvalDialog(DatasetReader.Text(record, "id", where), turns));
         }
 

@@ -10,7 +10,9 @@ using ContextCompiler.Engine.Index;
 using ContextCompiler.Engine.Ingest;
 using ContextCompiler.Engine.Stores;
 using ContextCompiler.Engine.Sessions;
+using ContextCompiler.Engine.Sessions.Compacting;
 using ContextCompiler.Core.Tokenization;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ContextCompiler.Engine.Evaluate;
@@ -35,6 +37,24 @@ public sealed record EvalSettings
 
     /// <summary>History tokens of each dialog turn; kept small, since only the working set is measured.</summary>
     public int HistoryBudget { get; init; } = 100;
+
+    /// <summary>
+    /// How dialogs compact their history: <c>off</c> (the default, as before compaction existed), <c>extractive</c>, or
+    /// <c>model</c> (the chat model given by <see cref="SummaryModel"/>, else <see cref="ScriptedSummaryModel"/>).
+    /// </summary>
+    public string Compaction { get; init; } = "off";
+
+    /// <summary>Evicted messages that trigger a compaction; null for the service's default.</summary>
+    public int? CompactionThreshold { get; init; }
+
+    /// <summary>The summary's share of the history budget; null for the service's default.</summary>
+    public double? SummaryShare { get; init; }
+
+    /// <summary>Whether the summary joins the retrieval context (the service's default: true).</summary>
+    public bool RetrievalSummary { get; init; } = true;
+
+    /// <summary>The chat model of <c>model</c> compaction; null for the scripted stand-in.</summary>
+    public IChatClient? SummaryModel { get; init; }
 
     /// <summary>Spans retrieved per query to rank documents (enough for 100 documents where possible).</summary>
     public int RankingDepth { get; init; } = 1000;
@@ -186,6 +206,13 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders, 
     {
         // Turns compile with the service's defaults unless --set changes them, for every strategy alike.
         var turnOptions = settings.Set.Count > 0 ? CompilerOptionsParser.Apply(new CompilerOptions(), settings.Set) : null;
+        var compaction = settings.Compaction switch
+        {
+            "off" => new CompactionSettings(CompactionModes.Off),
+            "extractive" or "model" => new CompactionSettings(CompactionModes.Auto, settings.CompactionThreshold, settings.SummaryShare).Validate(),
+            var other => throw new ArgumentException($"compaction must be off, extractive or model, not '{other}'."),
+        };
+        var summaryModel = settings.Compaction == "model" ? settings.SummaryModel ?? new ScriptedSummaryModel(workspace.Tokenizer) : null;
 
         var strategies = EvalStrategies.Select(EvalStrategies.Dialog, settings.Strategies);
         var dialogs = EvalSampling.Spread(dataset.Dialogs, settings.Limit);
@@ -218,7 +245,9 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders, 
                 RetrievalAssistantMessages = strategy.RetrievalAssistantMessages,
                 WeightRetrievalContext = strategy.WeightContext,
                 CompilerOptions = turnOptions,
-            });
+                Compaction = compaction,
+                RetrievalSummary = settings.RetrievalSummary,
+            }, summaryModel);
             var sessions = engine.GetRequiredService<SessionStore>();
             var turnService = engine.GetRequiredService<TurnService>();
             var budgets = new List<BudgetReport>();
@@ -229,6 +258,8 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders, 
                 var spans = new List<double>();
                 var latency = new List<double>();
                 var byPosition = new SortedDictionary<int, List<double>>();
+                var recalling = new List<double>();
+                int compactions = 0;
                 foreach (var dialog in dialogs)
                 {
                     var session = sessions.Create(Tenant, new NewSession(UserId: $"{strategy.Name}-{budget}-{dialog.Id}"));
@@ -243,6 +274,12 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders, 
                         double hit = turn.Relevant.Any(cited.Contains) ? 1 : 0;
                         found.Add(hit);
                         (byPosition.TryGetValue(position, out var at) ? at : byPosition[position] = []).Add(hit);
+                        if (turn.Recalls is { Count: > 0 })
+                        {
+                            recalling.Add(hit);
+                        }
+
+                        compactions += result.Compaction is null ? 0 : 1;
                         utilization.Add((double)tokens / budget);
                         spans.Add(citations);
                         counter.Step();
@@ -259,6 +296,11 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders, 
                 string perPosition = string.Join(", ", byPosition.Select(p => string.Create(culture, $"{p.Key}: {EvalStatistics.Mean(p.Value):F3} (n={p.Value.Count})")));
                 positions.Add(string.Create(culture,
                     $"{strategy.Name} at {budget} tokens: follow-up hit rate {EvalStatistics.Mean(followUps):F3} ({followUps.Count} turns); by turn position {perPosition}"));
+                if (recalling.Count > 0)
+                {
+                    positions.Add(string.Create(culture,
+                        $"{strategy.Name} at {budget} tokens: later turns recalling early facts, hit rate {EvalStatistics.Mean(recalling):F3} ({recalling.Count} turns); {compactions} compactions"));
+                }
 
                 budgets.Add(new BudgetReport(budget, EvalStatistics.Mean(found), null, EvalStatistics.Mean(utilization), EvalStatistics.Mean(spans),
                     EvalStatistics.Percentile(latency, 50), EvalStatistics.Percentile(latency, 95)));
@@ -273,6 +315,14 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders, 
                 + "after each turn the set's assistant reply, when it has one, is stored as the assistant message.",
             "Answer recall (the evidence recall column): fraction of turns whose working set cites at least one page labelled relevant for the turn.",
             "Turns compile with the default compiler options; latency is the whole turn (history, compile, store).",
+            settings.Compaction switch
+            {
+                "off" => "Compaction off: messages that leave the history are not summarised.",
+                "model" => $"Compaction by a chat model: {(settings.SummaryModel is null ? "the scripted stand-in (ScriptedSummaryModel), since no model runs here; it measures the pipeline, not a model's summaries" : "the configured model")}; "
+                    + $"threshold {compaction.Threshold?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"}, summary share {compaction.SummaryShare?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"}.",
+                _ => $"Compaction extractive; threshold {compaction.Threshold?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"}, summary share {compaction.SummaryShare?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"}; "
+                    + $"summary in the retrieval context: {settings.RetrievalSummary}.",
+            },
         };
         notes.AddRange(positions);
         if (dialogs.Count < dataset.Dialogs.Count)
@@ -389,13 +439,20 @@ public sealed class EvalRunner(OfflineAssets assets, EmbedderCatalog embedders, 
 
         public WorkingSetCompiler Compiler => _engine.GetRequiredService<WorkingSetCompiler>();
 
-        /// <summary>An engine over the workspace's store whose sessions follow <paramref name="sessions"/>.</summary>
-        public ServiceProvider Engine(SessionStoreOptions sessions) =>
-            new ServiceCollection()
-                .AddSingleton(_assets)
-                .AddSingleton(_embedders)
-                .AddContextCompiler(new ContextCompilerOptions { Storage = _store.Storage, EmbeddingModel = _model, Sessions = sessions })
-                .BuildServiceProvider();
+        /// <summary>The service's tokenizer.</summary>
+        public ITokenizer Tokenizer => _engine.GetRequiredService<ITokenizer>();
+
+        /// <summary>An engine over the workspace's store whose sessions follow <paramref name="sessions"/>, summarising with <paramref name="summaryModel"/> when given.</summary>
+        public ServiceProvider Engine(SessionStoreOptions sessions, IChatClient? summaryModel = null)
+        {
+            var services = new ServiceCollection().AddSingleton(_assets).AddSingleton(_embedders);
+            if (summaryModel is not null)
+            {
+                services.AddKeyedSingleton(ContextCompilerServiceCollectionExtensions.SummarizerKey, summaryModel);
+            }
+
+            return services.AddContextCompiler(new ContextCompilerOptions { Storage = _store.Storage, EmbeddingModel = _model, Sessions = sessions }).BuildServiceProvider();
+        }
 
         public Task<IngestReport> IngestAsync(
             string corpus, IReadOnlyList<EvalDocument> documents, ChunkingOptions chunking, IProgress<EvalProgress>? progress, CancellationToken cancellationToken) =>

@@ -47,8 +47,8 @@ public sealed record Session(
     [JsonIgnore]
     public string Tenant { get; init; } = string.Empty;
 
-    /// <summary>The session's own compaction settings; null parts (or null) take the service's.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    /// <summary>The session's own compaction settings; null parts (or null, left out) take the service's.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Compacting.CompactionSettings? Compaction { get; init; }
 }
 

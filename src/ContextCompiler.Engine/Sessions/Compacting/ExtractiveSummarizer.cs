@@ -65,7 +65,8 @@ public sealed partial class ExtractiveSummarizer : IConversationSummarizer
         }
     }
 
-    private static string Pack(List<string> lines, int maxTokens, ITokenizer tokenizer)
+    /// <summary>The lines joined, after dropping the oldest after the opening exchange until they fit <paramref name="maxTokens"/>.</summary>
+    internal static string Pack(List<string> lines, int maxTokens, ITokenizer tokenizer)
     {
         string Join() => string.Join("\n", lines);
         while (lines.Count > 0 && tokenizer.CountTokens(Join()) > maxTokens)
