@@ -8,7 +8,8 @@ namespace ContextCompiler.AgentFramework;
 /// Gives an agent the ContextCompiler service's context. Before each run it takes a turn on the service with the run's last
 /// user message (creating the service session on first use and keeping its id in the agent session's <c>StateBag</c>), and
 /// puts the service's budgeted history and the turn's cited working set before that message, with instructions to cite
-/// blocks as <c>[n]</c>. After a successful run it stores the reply as the turn's assistant message; the service's citation
+/// blocks as <c>[n]</c>. When the service has compacted the conversation, its summary comes first, as a system message,
+/// in place of the messages it covers; the provider never summarises by itself. After a successful run it stores the reply as the turn's assistant message; the service's citation
 /// check of it is then in <see cref="GetState"/>. A failed run stores nothing.
 /// </summary>
 /// <remarks>
@@ -101,22 +102,34 @@ public sealed class ContextCompilerContextProvider : AIContextProvider
         }
 
         state.SessionId ??= (await _client.CreateSessionAsync(
-            new CreateSessionRequest(_options.UserId, _options.Metadata, _options.DefaultSessionBudgets), cancellationToken).ConfigureAwait(false)).Id;
+            new CreateSessionRequest(
+                _options.UserId, _options.Metadata, _options.DefaultSessionBudgets, _options.Compaction, _options.CompactionThreshold, _options.SummaryShare),
+            cancellationToken).ConfigureAwait(false)).Id;
         // Saved before the turn, so that a failed turn still leaves the session id with the agent session.
         _state.SaveState(session, state);
 
         var turn = await _client.TakeTurnAsync(
             state.SessionId,
-            new TurnRequest(question.Text, _options.ContextBudget, _options.HistoryBudget, _options.TotalBudget, Tokenizer: _options.Tokenizer),
+            new TurnRequest(
+                question.Text, _options.ContextBudget, _options.HistoryBudget, _options.TotalBudget, Tokenizer: _options.Tokenizer,
+                Compaction: _options.Compaction, CompactionThreshold: _options.CompactionThreshold, SummaryShare: _options.SummaryShare),
             cancellationToken).ConfigureAwait(false);
 
         var workingSet = turn.WorkingSet.Value;
         state.LastTurn = new ContextCompilerTurn(
-            turn.UserMessage.Id, workingSet.Citations, turn.ContextTokens, turn.HistoryTokens, turn.History.Messages.Count, workingSet.Reason);
+            turn.UserMessage.Id, workingSet.Citations, turn.ContextTokens, turn.HistoryTokens, turn.History.Messages.Count, workingSet.Reason,
+            turn.History.Summary, turn.Compaction is not null);
         state.LastReply = null;
         _state.SaveState(session, state);
 
-        var messages = turn.History.Messages.Select(ToChatMessage).ToList();
+        var messages = new List<ChatMessage>();
+        if (turn.History.SummaryBlock() is { } summary)
+        {
+            // The block as the service counted it in the history budget, heading included, so the model knows what it stands for.
+            messages.Add(new ChatMessage(ChatRole.System, summary) { MessageId = turn.History.Summary!.Id });
+        }
+
+        messages.AddRange(turn.History.Messages.Select(ToChatMessage));
         messages.Add(new ChatMessage(ChatRole.System, ContextMessage(workingSet)));
         return new AIContext
         {

@@ -27,6 +27,19 @@ public sealed class ContextCompilerContextProviderOptions
     /// <summary>Count budgets in this encoding's or model's tokens (o200k_base, gpt-4o, …); null for the service's tokenizer.</summary>
     public string? Tokenizer { get; set; }
 
+    /// <summary>
+    /// Whether the service folds history that leaves the window into a running summary: <see cref="CompactionModes.Auto"/>
+    /// or <see cref="CompactionModes.Off"/>; null for the service's setting. Sent when a session is created and with every
+    /// turn, so it also holds for a session given to <see cref="ContextCompilerContextProvider.UseServiceSession"/>.
+    /// </summary>
+    public string? Compaction { get; set; }
+
+    /// <summary>How many messages must have left the history, unsummarised, before a turn compacts; null for the service's.</summary>
+    public int? CompactionThreshold { get; set; }
+
+    /// <summary>The summary's share of the history budget, in (0, 1); null for the service's.</summary>
+    public double? SummaryShare { get; set; }
+
     /// <summary>The user id of sessions this provider creates; null for none.</summary>
     public string? UserId { get; set; }
 

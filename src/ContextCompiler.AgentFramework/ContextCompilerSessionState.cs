@@ -21,5 +21,8 @@ public sealed class ContextCompilerSessionState
 /// <summary>One turn as the model received it: the stored user message, the citations of its working set and its token accounting.</summary>
 /// <param name="Citations">The working set's blocks; <c>[n]</c> in the reply refers to <see cref="Citation.N"/>.</param>
 /// <param name="EmptyReason">Why the working set is empty, when it is.</param>
+/// <param name="Summary">The service's compaction whose summary the history started with; null when it had none.</param>
+/// <param name="Compacted">True when this turn made that compaction.</param>
 public sealed record ContextCompilerTurn(
-    string UserMessageId, IReadOnlyList<Citation> Citations, int ContextTokens, int HistoryTokens, int HistoryMessages, string? EmptyReason = null);
+    string UserMessageId, IReadOnlyList<Citation> Citations, int ContextTokens, int HistoryTokens, int HistoryMessages, string? EmptyReason = null,
+    Compaction? Summary = null, bool Compacted = false);

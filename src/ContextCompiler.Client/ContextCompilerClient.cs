@@ -78,6 +78,22 @@ public sealed class ContextCompilerClient(HttpClient http) : IContextCompilerCli
         SendAsync<SessionReplay>(HttpMethod.Get, SessionPath(sessionId) + "/replay", body: null, idempotencyKey: null, cancellationToken);
 
     /// <inheritdoc />
+    public Task<SessionUsage> GetUsageAsync(string sessionId, int? historyBudget = null, CancellationToken cancellationToken = default)
+    {
+        string query = historyBudget is { } budget ? "?historyBudget=" + budget.ToString(CultureInfo.InvariantCulture) : string.Empty;
+        return SendAsync<SessionUsage>(HttpMethod.Get, SessionPath(sessionId) + "/usage" + query, body: null, idempotencyKey: null, cancellationToken);
+    }
+
+    // No Idempotency-Key: the service's compaction is idempotent by itself, since a retry finds nothing left to fold.
+    /// <inheritdoc />
+    public Task<CompactionOutcome> CompactAsync(string sessionId, int? historyBudget = null, CancellationToken cancellationToken = default) =>
+        SendAsync<CompactionOutcome>(HttpMethod.Post, SessionPath(sessionId) + "/compact", new CompactBody(historyBudget), idempotencyKey: null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Compaction>> ListCompactionsAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        SendAsync<IReadOnlyList<Compaction>>(HttpMethod.Get, SessionPath(sessionId) + "/compactions", body: null, idempotencyKey: null, cancellationToken);
+
+    /// <inheritdoc />
     public Task<RecompileReport> RecompileAsync(string sessionId, RecompileRequest? request = null, CancellationToken cancellationToken = default) =>
         SendAsync<RecompileReport>(HttpMethod.Post, SessionPath(sessionId) + "/replay/recompile", request ?? new RecompileRequest(), idempotencyKey: null, cancellationToken);
 
@@ -265,6 +281,8 @@ public sealed class ContextCompilerClient(HttpClient http) : IContextCompilerCli
         Add("offset", query.Offset?.ToString(CultureInfo.InvariantCulture));
         return Join(parts);
     }
+
+    private sealed record CompactBody(int? HistoryBudget);
 
     private static string Join(List<string> parts) => parts.Count == 0 ? string.Empty : "?" + string.Join('&', parts);
 }

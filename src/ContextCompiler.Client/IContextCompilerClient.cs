@@ -38,6 +38,23 @@ public interface IContextCompilerClient
     /// <summary><c>GET /v1/sessions/{id}/replay</c>: every turn with its stored working set, byte for byte.</summary>
     Task<SessionReplay> ReplayAsync(string sessionId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <c>GET /v1/sessions/{id}/usage</c>: stored messages and tokens, the history window with its summary, what has left
+    /// the window unsummarised, and the share of the history budget used.
+    /// </summary>
+    /// <param name="historyBudget">The history budget to measure at; null for the latest turn's (else the session's).</param>
+    Task<SessionUsage> GetUsageAsync(string sessionId, int? historyBudget = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <c>POST /v1/sessions/{id}/compact</c>: folds the messages that would not fit the history beside a summary into the
+    /// running summary. Safe to retry: with nothing new to fold it stores nothing and returns the compaction in force.
+    /// </summary>
+    /// <param name="historyBudget">The history budget to compact for; null for the session's.</param>
+    Task<CompactionOutcome> CompactAsync(string sessionId, int? historyBudget = null, CancellationToken cancellationToken = default);
+
+    /// <summary><c>GET /v1/sessions/{id}/compactions</c>: the session's compactions, oldest first.</summary>
+    Task<IReadOnlyList<Compaction>> ListCompactionsAsync(string sessionId, CancellationToken cancellationToken = default);
+
     /// <summary><c>POST /v1/sessions/{id}/replay/recompile</c>: compiles every stored turn again and compares; stores nothing.</summary>
     Task<RecompileReport> RecompileAsync(string sessionId, RecompileRequest? request = null, CancellationToken cancellationToken = default);
 

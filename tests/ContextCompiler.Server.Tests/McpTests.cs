@@ -19,12 +19,12 @@ public sealed class McpTests(SharedServer server) : IClassFixture<SharedServer>
     private readonly HttpClient _v1 = server.Factory.Client();
 
     [Fact]
-    public async Task Lists_the_five_tools_with_their_input_and_output_schemas()
+    public async Task Lists_the_seven_tools_with_their_input_and_output_schemas()
     {
         await using var client = await Connect();
         var tools = (await client.ListToolsAsync()).ToDictionary(t => t.Name);
 
-        Assert.Equal(["add_assistant_message", "check_citations", "compile_context", "replay_session", "take_turn"], tools.Keys.Order());
+        Assert.Equal(["add_assistant_message", "check_citations", "compact_session", "compile_context", "replay_session", "session_usage", "take_turn"], tools.Keys.Order());
         var compile = tools["compile_context"].ProtocolTool;
         Assert.Equal(["budget", "corpus", "pathPrefix", "query", "tokenizer"], Properties(compile.InputSchema));
         Assert.Equal(["budget", "query"], Required(compile.InputSchema));
@@ -38,6 +38,20 @@ public sealed class McpTests(SharedServer server) : IClassFixture<SharedServer>
         Assert.Equal(["content", "sessionId"], Required(tools["add_assistant_message"].ProtocolTool.InputSchema));
         Assert.Equal(["sessionId"], Required(tools["replay_session"].ProtocolTool.InputSchema));
         Assert.Equal(["reply", "sessionId"], Required(tools["check_citations"].ProtocolTool.InputSchema));
+        foreach (var name in new[] { "compact_session", "session_usage" })
+        {
+            Assert.Equal(["historyBudget", "sessionId"], Properties(tools[name].ProtocolTool.InputSchema));
+            Assert.Equal(["sessionId"], Required(tools[name].ProtocolTool.InputSchema));
+            Assert.True(tools[name].ProtocolTool.Annotations?.IdempotentHint);
+        }
+
+        // Compacting stores a summary but changes no message: not read-only, not destructive, and safe to repeat.
+        var compact = tools["compact_session"].ProtocolTool;
+        Assert.False(compact.Annotations?.ReadOnlyHint);
+        Assert.False(compact.Annotations?.DestructiveHint);
+        Assert.Equal(["compacted", "compaction", "usage"], Properties(compact.OutputSchema!.Value));
+        Assert.True(tools["session_usage"].ProtocolTool.Annotations?.ReadOnlyHint);
+        Assert.Contains("evictedMessages", Properties(tools["session_usage"].ProtocolTool.OutputSchema!.Value));
         Assert.All(tools.Values, t => Assert.False(string.IsNullOrWhiteSpace(t.Description)));
         Assert.All(tools.Values, t => Assert.Equal("object", t.ProtocolTool.OutputSchema?.GetProperty("type").GetString()));
         Assert.Contains("citations", Properties(compile.OutputSchema!.Value));
@@ -132,6 +146,8 @@ public sealed class McpTests(SharedServer server) : IClassFixture<SharedServer>
             ("check_citations", new() { ["sessionId"] = session, ["reply"] = Reply }),
             ("add_assistant_message", new() { ["sessionId"] = session, ["content"] = Reply }),
             ("take_turn", new() { ["sessionId"] = session, ["message"] = "And checkpoints?" }),
+            ("compact_session", new() { ["sessionId"] = session, ["historyBudget"] = 20 }),
+            ("session_usage", new() { ["sessionId"] = session }),
         })
         {
             var result = await beta.CallToolAsync(tool, arguments);
@@ -139,6 +155,46 @@ public sealed class McpTests(SharedServer server) : IClassFixture<SharedServer>
         }
 
         Assert.Equal(1, (await (await _v1.GetAsync($"/v1/sessions/{session}")).Json()).GetProperty("messageCount").GetInt32());
+        Assert.Equal(0, (await (await _v1.GetAsync($"/v1/sessions/{session}/compactions")).Json()).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Compact_session_folds_once_and_session_usage_reports_the_same_figures_as_v1()
+    {
+        await using var client = await Connect();
+        string session = await _v1.CreateSession(new { compaction = "off" });
+        foreach (int i in Enumerable.Range(1, 8))
+        {
+            await _v1.Say(session, "system", $"Note {i:00}: keep setting {i:00}.");
+        }
+
+        var before = Structured(await client.CallToolAsync("session_usage", new Dictionary<string, object?> { ["sessionId"] = session, ["historyBudget"] = 60 }));
+        Assert.Equal(8, before.GetProperty("messages").GetInt32());
+        Assert.True(before.GetProperty("evictedMessages").GetInt32() > 0);
+        Assert.Equal(0, before.GetProperty("compactions").GetInt32());
+
+        var first = Structured(await client.CallToolAsync("compact_session", new Dictionary<string, object?> { ["sessionId"] = session, ["historyBudget"] = 60 }));
+        var again = Structured(await client.CallToolAsync("compact_session", new Dictionary<string, object?> { ["sessionId"] = session, ["historyBudget"] = 60 }));
+
+        Assert.True(first.GetProperty("compacted").GetBoolean());
+        var compaction = first.GetProperty("compaction");
+        Assert.Equal("manual", compaction.GetProperty("trigger").GetString());
+        Assert.Equal(1, compaction.GetProperty("fromSequence").GetInt64());
+        Assert.Contains("Note 01", compaction.GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, first.GetProperty("usage").GetProperty("evictedMessages").GetInt32());
+        Assert.False(again.GetProperty("compacted").GetBoolean());
+        Assert.Equal(compaction.GetProperty("id").GetString(), again.GetProperty("compaction").GetProperty("id").GetString());
+        var stored = Assert.Single((await (await _v1.GetAsync($"/v1/sessions/{session}/compactions")).Json()).EnumerateArray());
+        Assert.Equal(compaction.GetProperty("id").GetString(), stored.GetProperty("id").GetString());
+
+        var after = Structured(await client.CallToolAsync("session_usage", new Dictionary<string, object?> { ["sessionId"] = session, ["historyBudget"] = 60 }));
+        var http = await (await _v1.GetAsync($"/v1/sessions/{session}/usage?historyBudget=60")).Json();
+        Assert.Equal(http.GetRawText(), after.GetRawText());
+        Assert.Equal(compaction.GetProperty("throughSequence").GetInt64(), after.GetProperty("summaryThroughSequence").GetInt64());
+        Assert.True(after.GetProperty("summaryTokens").GetInt32() > 0);
+
+        var bad = await client.CallToolAsync("compact_session", new Dictionary<string, object?> { ["sessionId"] = session, ["historyBudget"] = 0 });
+        Assert.StartsWith("Invalid request: ", Error(bad));
     }
 
     [Fact]
@@ -182,7 +238,7 @@ public sealed class McpTests(SharedServer server) : IClassFixture<SharedServer>
         var refused = await Assert.ThrowsAsync<HttpRequestException>(() => Connect(factory));
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         await using var beta = await Connect(factory, ServerFactory.BetaKey);
-        Assert.Equal(5, (await beta.ListToolsAsync()).Count);
+        Assert.Equal(7, (await beta.ListToolsAsync()).Count);
         factory.DeleteFolder();
     }
 

@@ -8,7 +8,7 @@ namespace ContextCompiler.Server.Tests;
 public sealed class OpenApiDocumentTests(SharedServer server) : IClassFixture<SharedServer>
 {
     private const string ValidSession =
-        """{"id":"s1","status":"open","createdAt":"2025-01-02T03:04:05.678+00:00","updatedAt":"2025-01-02T03:04:05.678+00:00","messageCount":0}""";
+        """{"id":"s1","status":"open","createdAt":"2025-01-02T03:04:05.678+00:00","updatedAt":"2025-01-02T03:04:05.678+00:00","messageCount":0,"compaction":null}""";
 
     private async Task<JsonObject> Schemas()
     {
@@ -70,6 +70,20 @@ public sealed class OpenApiDocumentTests(SharedServer server) : IClassFixture<Sh
             Assert.Contains(part, Required(schemas, "ReplayTurn"));
             Assert.True(Nullable(schemas, "ReplayTurn", part), $"ReplayTurn.{part} is written as null when absent.");
         }
+    }
+
+    [Fact]
+    public async Task No_component_allows_null_so_a_nullable_reference_matches_exactly_one_branch()
+    {
+        var schemas = await Schemas();
+        var contract = await server.Factory.Contract();
+
+        // A component that allowed null would match null beside the oneOf's own null branch, and oneOf needs exactly one.
+        Assert.All(schemas, s => Assert.DoesNotContain("\"null\"", s.Value!["type"]?.ToJsonString() ?? string.Empty, StringComparison.Ordinal));
+        Assert.True(Nullable(schemas, "Session", "compaction"));
+        Assert.Empty(contract.ValidateComponent("Session", ValidSession));
+        Assert.Empty(contract.ValidateComponent("Session", ValidSession.Replace("\"compaction\":null", "\"compaction\":{\"mode\":\"off\"}", StringComparison.Ordinal)));
+        Assert.NotEmpty(contract.ValidateComponent("CompactionSettings", "null"));
     }
 
     [Fact]

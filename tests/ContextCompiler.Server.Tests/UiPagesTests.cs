@@ -271,6 +271,53 @@ public sealed partial class UiPagesTests(SharedServer server) : IClassFixture<Sh
         Assert.Contains(message, html);
     }
 
+    [Fact]
+    public async Task The_replay_shows_each_compaction_after_its_turn_with_what_it_replaced_and_the_usage()
+    {
+        using var api = Factory.Client(ServerFactory.AlphaKey);
+        string id = await api.CreateSession(new { userId = "ui-compaction", compaction = "auto", compactionThreshold = 1, summaryShare = 0.5 });
+        // A question with markup in it, which the summary's opening line keeps: the page must show it as text.
+        await api.Turn(id, "How does <b>write-ahead</b> logging work?", new { contextBudget = 300, historyBudget = 60 });
+        await api.Say(id, "assistant", "WAL appends changes to a separate file and readers keep going [1].");
+        foreach (int i in Enumerable.Range(1, 4))
+        {
+            await api.Say(id, "system", $"Note {i:00}: keep setting {i:00}.");
+        }
+
+        var turn = await api.Turn(id, "What happens to readers during a checkpoint?", new { contextBudget = 300, historyBudget = 60 });
+        var made = turn.GetProperty("compaction");
+        Assert.Equal(JsonValueKind.Object, made.ValueKind);
+        long from = made.GetProperty("fromSequence").GetInt64(), through = made.GetProperty("throughSequence").GetInt64();
+        string summary = made.GetProperty("summary").GetString()!;
+        Assert.Contains("<b>", summary, StringComparison.Ordinal);
+        var usage = (await (await api.GetAsync($"/v1/sessions/{id}/usage")).Json());
+
+        using var client = Factory.UiClient(ServerFactory.AlphaKey);
+        string html = await client.GetStringAsync($"/ui/sessions/{id}");
+
+        // Between turn 1 and turn 2: the compaction was made by turn 2, after turn 1's messages.
+        int first = html.IndexOf("id=\"turn-1\"", StringComparison.Ordinal);
+        int at = html.IndexOf("<section class=\"compaction\" id=\"compaction-1\"", StringComparison.Ordinal);
+        int second = html.IndexOf("id=\"turn-2\"", StringComparison.Ordinal);
+        Assert.True(first >= 0 && first < at && at < second, $"turn 1 at {first}, the compaction at {at}, turn 2 at {second}");
+        string section = Section(html, "compaction");
+        Assert.Contains($"Replaced messages {from}–{through} (turn 1)", section);
+        Assert.Contains($"summary {made.GetProperty("tokenCount").GetInt32()} tokens · summariser extractive · model none", section);
+        Assert.Contains("No fallback.", section);
+        Assert.Contains("(auto, after message ", section);
+        Assert.Contains($"<pre class=\"summary\">{WebUtility.HtmlEncode(summary)}</pre>", section);
+        Assert.DoesNotContain("<b>write-ahead</b>", html);
+
+        // Text inside expressions is encoded beyond ASCII (the en dash), so the usage lines are read as a person sees them.
+        string text = WebUtility.HtmlDecode(html);
+        int budget = usage.GetProperty("historyBudget").GetInt32();
+        Assert.Equal(60, budget);
+        Assert.Contains($"history {usage.GetProperty("historyTokens").GetInt32()} / {budget} tokens", text);
+        Assert.Contains($"summary {usage.GetProperty("summaryTokens").GetInt32()} tokens, covering messages 1–{through}; 1 compaction(s)", text);
+        Assert.Contains($"evicted {usage.GetProperty("evictedMessages").GetInt32()} message(s), {usage.GetProperty("evictedTokens").GetInt64()} tokens", text);
+        Assert.Contains("auto, after 1 evicted message(s), summary at most 50% of the history", text);
+    }
+
     private static async Task<HttpResponseMessage> SignIn(HttpClient client, string key)
     {
         string form = await client.GetStringAsync("/ui/login");

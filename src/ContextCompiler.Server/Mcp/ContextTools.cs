@@ -5,12 +5,14 @@ using ContextCompiler.Core.Compile;
 using ContextCompiler.Server.Endpoints;
 using ContextCompiler.Engine.Corpora;
 using ContextCompiler.Engine.Sessions;
+using ContextCompiler.Engine.Sessions.Compacting;
 using ModelContextProtocol.Server;
 
 namespace ContextCompiler.Server.Mcp;
 
 /// <summary>
-/// The MCP tools: compile a working set, take turns, store replies, replay a session and check a draft's citations.
+/// The MCP tools: compile a working set, take turns, store replies, replay a session, check a draft's citations, and
+/// measure and compact a session's history.
 /// Each returns a typed record, so clients get structured content with an output schema. The caller's tenant comes
 /// from the same API key authentication as <c>/v1</c>; failures are turned into error results by <see cref="ToolErrors"/>.
 /// </summary>
@@ -69,6 +71,31 @@ public sealed class ContextTools(WorkingSetCompiler compiler, SessionGateway ses
         ClaimsPrincipal user,
         [Description("The session to replay.")] string sessionId) =>
         sessions.Replay(user.Tenant(), sessionId);
+
+    /// <summary>compact_session: the session's older messages folded into its running summary.</summary>
+    // Idempotent as the HTTP route is: a repeated call finds nothing left to fold and stores nothing.
+    [McpServerTool(Name = "compact_session", Title = "Compact a session", ReadOnly = false, Destructive = false, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
+    [Description("Fold the session's messages that no longer fit the history beside a summary into its running summary, so later turns "
+        + "carry the summary instead of losing those messages. The messages stay stored. A repeated call with nothing new to fold stores "
+        + "nothing and returns the compaction in force.")]
+    [return: Description("Whether a compaction was stored, the compaction in force (summary, the messages it covers, tokens, summariser) and the usage after it.")]
+    public Task<CompactionOutcome> CompactSession(
+        ClaimsPrincipal user,
+        [Description("The session to compact.")] string sessionId,
+        [Description("The history budget to compact for, in tokens; the session's when omitted.")] int? historyBudget = null,
+        CancellationToken cancellationToken = default) =>
+        sessions.CompactAsync(user.Tenant(), sessionId, historyBudget, cancellationToken);
+
+    /// <summary>session_usage: how much of the history budget the session's history takes.</summary>
+    [McpServerTool(Name = "session_usage", Title = "Session context usage", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
+    [Description("The session's context usage: stored messages and tokens, the history window's tokens against its budget, the summary's "
+        + "tokens, and the messages that have left the window without being summarised (what compact_session would fold).")]
+    [return: Description("Messages, tokens, history budget and tokens, summary tokens, compactions, evicted messages and tokens, the share of the budget used, and the compaction settings.")]
+    public SessionUsage GetSessionUsage(
+        ClaimsPrincipal user,
+        [Description("The session to measure.")] string sessionId,
+        [Description("The history budget to measure at, in tokens; the latest turn's when omitted.")] int? historyBudget = null) =>
+        sessions.Usage(user.Tenant(), sessionId, historyBudget);
 
     /// <summary>check_citations: a draft reply's markers checked without storing it.</summary>
     [McpServerTool(Name = "check_citations", Title = "Check a draft's citations", ReadOnly = true, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]

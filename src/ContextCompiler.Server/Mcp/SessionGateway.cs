@@ -1,6 +1,7 @@
 using ContextCompiler.Core.Cite;
 using ContextCompiler.Server.Endpoints;
 using ContextCompiler.Engine.Sessions;
+using ContextCompiler.Engine.Sessions.Compacting;
 
 namespace ContextCompiler.Server.Mcp;
 
@@ -8,7 +9,7 @@ namespace ContextCompiler.Server.Mcp;
 /// Every call the MCP tools make into the session layer: the same <see cref="TurnService"/> and <see cref="SessionStore"/>
 /// that /v1 uses, plus the one thing MCP adds, a first turn that starts its own session.
 /// </summary>
-public sealed class SessionGateway(SessionStore store, TurnService turns)
+public sealed class SessionGateway(SessionStore store, TurnService turns, SessionCompactor compactor)
 {
     /// <summary>The largest budget a request may ask for, the same limit as <c>/v1</c>.</summary>
     public int MaxBudget => store.Options.MaxBudget;
@@ -49,6 +50,17 @@ public sealed class SessionGateway(SessionStore store, TurnService turns)
     /// <summary>The whole session as turns with their stored working sets and citation checks.</summary>
     /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
     public SessionReplay Replay(string tenant, string sessionId) => store.Replay(tenant, sessionId);
+
+    /// <summary>Folds what does not fit the history beside a summary into the running summary, as <c>POST /compact</c> does.</summary>
+    /// <exception cref="ArgumentException">A budget below 1 or above the maximum.</exception>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public Task<CompactionOutcome> CompactAsync(string tenant, string sessionId, int? historyBudget, CancellationToken cancellationToken) =>
+        compactor.CompactAsync(tenant, sessionId, historyBudget, cancellationToken);
+
+    /// <summary>The session's context usage, as <c>GET /usage</c> reports it.</summary>
+    /// <exception cref="ArgumentException">A budget below 1 or above the maximum.</exception>
+    /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
+    public SessionUsage Usage(string tenant, string sessionId, int? historyBudget) => store.Usage(tenant, sessionId, historyBudget);
 
     /// <summary>A draft reply checked against the latest turn's working set; stores nothing.</summary>
     /// <exception cref="ArgumentException">An empty reply.</exception>

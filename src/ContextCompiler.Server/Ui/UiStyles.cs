@@ -31,6 +31,7 @@ internal static class UiStyles
         a.marker { font-weight: bold; }
         mark.marker.unknown { background: #fdd; border: 1px dashed #a00; padding: 0 .2rem; }
         meter.budget { width: 16rem; }
+        section.compaction { border: 1px dashed #555; border-radius: 4px; padding: .25rem 1rem; margin: 1rem 0 1rem 2rem; background: #fafafa; }
         .budget-line { display: flex; gap: .75rem; align-items: center; margin: .2rem 0; }
         pre.document { counter-reset: none; }
         pre.document span.line { display: block; }
