@@ -58,8 +58,8 @@ public sealed class BudgetResolver(SessionStoreOptions options)
 
     /// <summary>A history budget asked for on its own (for example by GET /history).</summary>
     /// <exception cref="ArgumentException">Below 1 or above the maximum.</exception>
-    public int CheckHistory(int budget) =>
-        budget >= 1 && budget <= options.MaxBudget ? budget : throw new ArgumentException($"maxTokens must be between 1 and {options.MaxBudget}, not {budget}.");
+    public int CheckHistory(int budget, string name = "maxTokens") =>
+        budget >= 1 && budget <= options.MaxBudget ? budget : throw new ArgumentException($"{name} must be between 1 and {options.MaxBudget}, not {budget}.");
 
     private static TurnBudgets Split(int total, double share)
     {

@@ -139,7 +139,7 @@ public sealed class SessionStore(
 
     private SessionUsage Usage(Session session, IReadOnlyList<Message> messages, IReadOnlyList<Compaction> stored, int? historyBudget)
     {
-        int budget = historyBudget is { } given ? budgets.CheckHistory(given) : LatestHistoryBudget(session, messages);
+        int budget = historyBudget is { } given ? budgets.CheckHistory(given, "historyBudget") : LatestHistoryBudget(session, messages);
         var window = HistoryBuilder.Build(messages, budget, tokenizer, false, stored.LastOrDefault());
         return UsageMeter.Measure(messages, messages, window, budget, stored, compactor.SettingsFor(session, null), tokenizer);
     }

@@ -53,10 +53,13 @@ public sealed class TimestampTests : IDisposable
     {
         using (var connection = _index.Store.OpenConnection())
         {
-            // The index as schema 6 left it (without migration 8's table): round-trip ("O") times with an offset, and migration 5's millisecond times.
+            // The index as schema 6 left it (without migration 8's table or 9's column and table): round-trip ("O")
+            // times with an offset, and migration 5's millisecond times.
             IndexStore.Execute(connection, """
                 DELETE FROM schema_version WHERE version >= 7;
                 DROP TABLE data_protection_keys;
+                DROP TABLE compactions;
+                ALTER TABLE sessions DROP COLUMN compaction;
                 UPDATE schema_version SET applied_at = '2026-11-30T10:00:00.0000001+00:00';
                 INSERT INTO artifacts (corpus, path, kind, content_hash, chunking, content, bytes, ingested_at) VALUES
                     ('old', 'utc.md', 'markdown', 'h1', 'c', 'x', 1, '2026-11-30T10:11:12.1234567+00:00'),

@@ -59,7 +59,7 @@ public sealed partial class SessionCompactor(
     {
         using var _ = await locks.EnterAsync(tenant, id, cancellationToken);
         var session = sessions.Get(tenant, id);
-        int budget = historyBudget is { } given ? budgets.CheckHistory(given) : budgets.Resolve(null, session.DefaultBudgets).History;
+        int budget = historyBudget is { } given ? budgets.CheckHistory(given, "historyBudget") : budgets.Resolve(null, session.DefaultBudgets).History;
         var settings = SettingsFor(session, null);
         var messages = sessions.Messages(tenant, id);
         var stored = compactions.List(tenant, id);
@@ -85,6 +85,12 @@ public sealed partial class SessionCompactor(
         activity?.SetTag(Tags.Session, id);
         var request = new SummaryRequest(latest?.Summary, fold, CitedSources(tenant, id, messages, fold), summaryBudget, counter);
         var summary = await summarizer.SummarizeAsync(request, cancellationToken);
+        if (string.IsNullOrWhiteSpace(summary.Text))
+        {
+            // Not even one line fits the summary's budget: a compaction would drop the messages and keep nothing of them.
+            return null;
+        }
+
         var compaction = new Compaction(
             SessionIds.New(), (latest?.Number ?? 0) + 1, fold[0].Sequence, fold[^1].Sequence, messages[^1].Sequence, summary.Text,
             counter.CountTokens(summary.Text), summary.Summarizer, summary.Model, summary.PromptHash, trigger, summary.FallbackReason, sessions.Now());
