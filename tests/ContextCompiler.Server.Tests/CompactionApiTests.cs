@@ -72,8 +72,8 @@ public sealed class CompactionApiTests(SharedServer server) : IClassFixture<Shar
             await _client.Say(id, "assistant", $"Fact {i}: checkpoints copy the write-ahead log back into the database, case {i}.");
         }
 
-        var first = await (await _client.PostAsJsonAsync($"/v1/sessions/{id}/compact", new { historyBudget = 60 })).Json();
-        var retry = await (await _client.PostAsJsonAsync($"/v1/sessions/{id}/compact", new { historyBudget = 60 })).Json();
+        var first = await (await _client.PostAsJsonAsync($"/v1/sessions/{id}/compact", new { historyBudget = 120 })).Json();
+        var retry = await (await _client.PostAsJsonAsync($"/v1/sessions/{id}/compact", new { historyBudget = 120 })).Json();
 
         Assert.True(first.GetProperty("compacted").GetBoolean());
         Assert.False(retry.GetProperty("compacted").GetBoolean());

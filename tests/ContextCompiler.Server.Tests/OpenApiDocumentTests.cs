@@ -8,7 +8,7 @@ namespace ContextCompiler.Server.Tests;
 public sealed class OpenApiDocumentTests(SharedServer server) : IClassFixture<SharedServer>
 {
     private const string ValidSession =
-        """{"id":"s1","status":"open","createdAt":"2025-01-02T03:04:05.678+00:00","updatedAt":"2025-01-02T03:04:05.678+00:00","messageCount":0,"compaction":null}""";
+        """{"id":"s1","status":"open","createdAt":"2025-01-02T03:04:05.678+00:00","updatedAt":"2025-01-02T03:04:05.678+00:00","messageCount":0}""";
 
     private async Task<JsonObject> Schemas()
     {
@@ -80,9 +80,12 @@ public sealed class OpenApiDocumentTests(SharedServer server) : IClassFixture<Sh
 
         // A component that allowed null would match null beside the oneOf's own null branch, and oneOf needs exactly one.
         Assert.All(schemas, s => Assert.DoesNotContain("\"null\"", s.Value!["type"]?.ToJsonString() ?? string.Empty, StringComparison.Ordinal));
-        Assert.True(Nullable(schemas, "Session", "compaction"));
+        // A session's compaction settings are left out when it has none; a turn's compaction is written as null when it made none.
+        Assert.False(Nullable(schemas, "Session", "compaction"));
+        Assert.True(Nullable(schemas, "TurnResponse", "compaction"));
         Assert.Empty(contract.ValidateComponent("Session", ValidSession));
-        Assert.Empty(contract.ValidateComponent("Session", ValidSession.Replace("\"compaction\":null", "\"compaction\":{\"mode\":\"off\"}", StringComparison.Ordinal)));
+        Assert.Empty(contract.ValidateComponent("Session", ValidSession.Replace("\"messageCount\":0", "\"messageCount\":0,\"compaction\":{\"mode\":\"off\"}", StringComparison.Ordinal)));
+        Assert.NotEmpty(contract.ValidateComponent("Session", ValidSession.Replace("\"messageCount\":0", "\"messageCount\":0,\"compaction\":null", StringComparison.Ordinal)));
         Assert.NotEmpty(contract.ValidateComponent("CompactionSettings", "null"));
     }
 

@@ -31,6 +31,13 @@ internal sealed class OpenApiSchemaRules : IOpenApiSchemaTransformer
         }
         else if (context.JsonTypeInfo.Kind == JsonTypeInfoKind.Object)
         {
+            // A type first met as a nullable property becomes a component typed [null, object]; the property's own
+            // oneOf [null, $ref] then matches null twice, which oneOf refuses. Null belongs to the property, not the type.
+            if (schema.Type is { } type)
+            {
+                schema.Type = type & ~JsonSchemaType.Null;
+            }
+
             ApplyWriteRules(schema, context.JsonTypeInfo);
         }
     }

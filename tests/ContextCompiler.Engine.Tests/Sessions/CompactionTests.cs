@@ -32,7 +32,8 @@ public sealed class CompactionTests : IDisposable
         using var engine = Engine();
         var (sessions, turns, tokenizer) = Parts(engine);
         const int fit = 3;
-        var session = sessions.Create(Tenant, new NewSession(Compaction: new CompactionSettings(CompactionModes.Auto, threshold)));
+        // Half the budget for the summary: room for one line of it beside a window of three notes.
+        var session = sessions.Create(Tenant, new NewSession(Compaction: new CompactionSettings(CompactionModes.Auto, threshold, 0.5)));
         foreach (var note in Notes.Take(fit + evicted))
         {
             await sessions.AddMessageAsync(Tenant, session.Id, MessageRoles.System, note, null);
@@ -63,7 +64,7 @@ public sealed class CompactionTests : IDisposable
         await Ingest();
         using var engine = Engine();
         var (sessions, turns, _) = Parts(engine);
-        var session = sessions.Create(Tenant, new NewSession(Compaction: new CompactionSettings(CompactionModes.Auto, 1)));
+        var session = sessions.Create(Tenant, new NewSession(Compaction: new CompactionSettings(CompactionModes.Auto, 1, 0.5)));
         foreach (var note in Notes)
         {
             await sessions.AddMessageAsync(Tenant, session.Id, MessageRoles.System, note, null);
