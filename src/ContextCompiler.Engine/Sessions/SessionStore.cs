@@ -125,8 +125,9 @@ public sealed class SessionStore(
     }
 
     /// <summary>
-    /// The session's context usage: stored messages and tokens, and the history window at <paramref name="historyBudget"/>
-    /// (default: the latest turn's history budget, else the session's) with the summary in force.
+    /// The session's context usage: stored messages and tokens; the history window its latest turn held (at that turn's
+    /// history budget, with the summary then in force), or, with <paramref name="historyBudget"/>, the window the next turn
+    /// would carry at that budget; and the messages that have now left the window unsummarised.
     /// </summary>
     /// <exception cref="ArgumentException">A budget below 1 or above the maximum.</exception>
     /// <exception cref="SessionNotFoundException">No such session for this tenant.</exception>
@@ -139,17 +140,28 @@ public sealed class SessionStore(
 
     private SessionUsage Usage(Session session, IReadOnlyList<Message> messages, IReadOnlyList<Compaction> stored, int? historyBudget)
     {
-        int budget = historyBudget is { } given ? budgets.CheckHistory(given, "historyBudget") : LatestHistoryBudget(session, messages);
-        var window = HistoryBuilder.Build(messages, budget, tokenizer, false, stored.LastOrDefault());
-        return UsageMeter.Measure(messages, messages, window, budget, stored, compactor.SettingsFor(session, null), tokenizer);
+        var settings = compactor.SettingsFor(session, null);
+        var latest = stored.LastOrDefault();
+        if (historyBudget is null && LatestTurn(session, messages) is var (turn, budget))
+        {
+            // The latest turn's window: the messages before it, with the compaction in force when it was taken.
+            var before = messages.TakeWhile(m => m.Sequence < turn.Sequence).ToList();
+            var then = HistoryBuilder.Build(before, budget, tokenizer, false, stored.LastOrDefault(c => c.AtSequence < turn.Sequence));
+            var next = HistoryBuilder.Build(messages, budget, tokenizer, false, latest);
+            return UsageMeter.Measure(messages, then, budget, CompactionPlanner.Evicted(messages, next, latest), stored, settings, tokenizer);
+        }
+
+        int given = historyBudget is { } b ? budgets.CheckHistory(b, "historyBudget") : budgets.Resolve(null, session.DefaultBudgets).History;
+        var window = HistoryBuilder.Build(messages, given, tokenizer, false, latest);
+        return UsageMeter.Measure(messages, window, given, CompactionPlanner.Evicted(messages, window, latest), stored, settings, tokenizer);
     }
 
-    // The history budget the latest turn used, so the usage describes the conversation as its client runs it.
-    private int LatestHistoryBudget(Session session, IReadOnlyList<Message> messages)
+    // The latest user turn with its recorded history budget; null before the first (or for turns stored without one).
+    private (Message Turn, int HistoryBudget)? LatestTurn(Session session, IReadOnlyList<Message> messages)
     {
         var recorded = repository.TurnBudgets(session.Tenant, session.Id);
         var last = messages.LastOrDefault(m => m.Role == MessageRoles.User && recorded.ContainsKey(m.Id));
-        return last is null ? budgets.Resolve(null, session.DefaultBudgets).History : Math.Max(1, recorded[last.Id].HistoryBudget);
+        return last is null || recorded[last.Id].HistoryBudget < 1 ? null : (last, recorded[last.Id].HistoryBudget);
     }
 
     /// <summary>The session's compactions, oldest first.</summary>

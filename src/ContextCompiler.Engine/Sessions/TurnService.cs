@@ -54,7 +54,8 @@ public sealed class TurnService(
         var json = new RawJson(JsonSerializer.Serialize(workingSet, SessionJson.Options));
         var compactions = compactor.List(tenant, id);
         TurnResult Result(Message message) => new(message, json, workingSet.TokenCount, history, resolved.Context, resolved.History,
-            UsageMeter.Measure([.. earlier, message], earlier, history, planned.History, compactions, settings, tokenizer), compaction);
+            UsageMeter.Measure([.. earlier, message], history, planned.History, CompactionPlanner.Evicted(earlier, history, summary), compactions, settings, tokenizer),
+            compaction);
         var budgetRecord = new TurnBudgetRecord(resolved.History, history.TokenCount, planned.SplitTotal);
         Message stored;
         // The turn's one write transaction: the message, its working set, its budgets and its idempotency key.

@@ -43,18 +43,17 @@ public static class CompactionPlanner
 public static class UsageMeter
 {
     /// <summary>
-    /// The usage of a session holding <paramref name="stored"/> messages whose history, built from <paramref name="windowOf"/>
-    /// (the messages before a turn, or all of them), is <paramref name="window"/>.
+    /// The usage of a session holding <paramref name="stored"/> messages whose history is <paramref name="window"/>, with
+    /// <paramref name="evicted"/> the messages that have left the window unsummarised.
     /// </summary>
     public static SessionUsage Measure(
-        IReadOnlyList<Message> stored, IReadOnlyList<Message> windowOf, HistoryWindow window, int historyBudget,
+        IReadOnlyList<Message> stored, HistoryWindow window, int historyBudget, IReadOnlyList<Message> evicted,
         IReadOnlyList<Compaction> compactions, CompactionSettings settings, ITokenizer tokenizer)
     {
-        var latest = compactions.Count > 0 ? compactions[^1] : null;
-        var evicted = CompactionPlanner.Evicted(windowOf, window, latest);
         long Tokens(IEnumerable<Message> messages) => messages.Sum(m => (long)tokenizer.CountTokens(HistoryBuilder.Render(m)));
         return new SessionUsage(
-            stored.Count, Tokens(stored), historyBudget, window.TokenCount, window.Messages.Count, window.SummaryTokens, latest?.ThroughSequence,
-            compactions.Count, evicted.Count, Tokens(evicted), historyBudget == 0 ? 0 : Math.Round((double)window.TokenCount / historyBudget, 4), settings);
+            stored.Count, Tokens(stored), historyBudget, window.TokenCount, window.Messages.Count, window.SummaryTokens,
+            compactions.Count > 0 ? compactions[^1].ThroughSequence : null, compactions.Count, evicted.Count, Tokens(evicted),
+            historyBudget == 0 ? 0 : Math.Round((double)window.TokenCount / historyBudget, 4), settings);
     }
 }

@@ -65,8 +65,10 @@ public sealed partial class SessionCompactor(
         var stored = compactions.List(tenant, id);
         var made = await FoldAsync(tenant, id, messages, stored.Count > 0 ? stored[^1] : null, budget, settings, tokenizer, false, CompactionTriggers.Manual, cancellationToken);
         var all = made is null ? stored : [.. stored, made];
-        var window = HistoryBuilder.Build(messages, budget, tokenizer, false, all.Count > 0 ? all[^1] : null);
-        return new CompactionOutcome(made is not null, all.Count > 0 ? all[^1] : null, UsageMeter.Measure(messages, messages, window, budget, all, settings, tokenizer));
+        var inForce = all.Count > 0 ? all[^1] : null;
+        var window = HistoryBuilder.Build(messages, budget, tokenizer, false, inForce);
+        return new CompactionOutcome(made is not null, inForce,
+            UsageMeter.Measure(messages, window, budget, CompactionPlanner.Evicted(messages, window, inForce), all, settings, tokenizer));
     }
 
     // Plans, summarises and stores one compaction; null when there is nothing to fold.
