@@ -161,5 +161,46 @@ public sealed class CompactionApiTests(SharedServer server) : IClassFixture<Shar
         }
     }
 
+    [Fact]
+    public async Task The_operator_s_settings_apply_to_sessions_without_their_own()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ContextCompiler:Sessions:Compaction:Mode"] = "off",
+            ["ContextCompiler:Sessions:Compaction:Threshold"] = "5",
+        };
+        using var factory = new ServerFactory(ServerFactory.NewFolder(), settings);
+        try
+        {
+            var client = factory.Client();
+            var id = await client.CreateSession();
+            for (int i = 0; i < 8; i++)
+            {
+                await client.Say(id, "system", $"Reminder {i}: the application writes often and reads rarely, case {i}.");
+            }
+
+            var turn = await client.Turn(id, "How do I enable write-ahead logging?", new { contextBudget = 200, historyBudget = 60 });
+            Assert.Equal(JsonValueKind.Null, turn.GetProperty("compaction").ValueKind);
+            var usage = turn.GetProperty("usage");
+            Assert.Equal(("off", 5, 0.3), (usage.GetProperty("compaction").GetProperty("mode").GetString(),
+                usage.GetProperty("compaction").GetProperty("threshold").GetInt32(), usage.GetProperty("compaction").GetProperty("summaryShare").GetDouble()));
+            Assert.True(usage.GetProperty("evictedMessages").GetInt32() > 0);
+
+            // The session's own setting wins over the operator's.
+            var auto = await client.CreateSession(new { compaction = "auto", compactionThreshold = 1 });
+            for (int i = 0; i < 8; i++)
+            {
+                await client.Say(auto, "system", $"Reminder {i}: the application writes often and reads rarely, case {i}.");
+            }
+
+            var compacted = await client.Turn(auto, "How do I enable write-ahead logging?", new { contextBudget = 200, historyBudget = 90 });
+            Assert.Equal(JsonValueKind.Object, compacted.GetProperty("compaction").ValueKind);
+        }
+        finally
+        {
+            factory.DeleteFolder();
+        }
+    }
+
     private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }

@@ -17,7 +17,10 @@ public sealed partial class SessionCompactor(
     /// <summary>The settings in force for a turn: the turn's over the session's over the service's.</summary>
     /// <exception cref="ArgumentException">Invalid settings in the turn.</exception>
     public CompactionSettings SettingsFor(Session session, CompactionSettings? turn) =>
-        (turn?.Validate() ?? new CompactionSettings()).Over(session.Compaction).Over(options.Compaction).Over(CompactionSettings.Defaults);
+        (turn?.Validate() ?? new CompactionSettings()).Over(session.Compaction).Over(ServiceSettings).Over(CompactionSettings.Defaults);
+
+    // The operator's settings, checked once: a misspelt mode in configuration must not silently mean "auto".
+    private CompactionSettings? ServiceSettings { get; } = options.Compaction?.Validate();
 
     /// <summary>The session's compactions, oldest first.</summary>
     public IReadOnlyList<Compaction> List(string tenant, string id) => compactions.List(tenant, id);
