@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.CommandLine;
 using System.Text.Json;
 using ContextCompiler.Cli.Commands;
@@ -31,6 +32,31 @@ public sealed class ReplayCommandTests(SharedServer server) : IClassFixture<Shar
         Assert.Equal(["1", "3", "4"], lines[2..5].Select(l => l.Trim().Split(' ')[0]));
         Assert.All(lines[2..5], l => Assert.EndsWith("1.000  yes", l));
         Assert.StartsWith("3 turns, 3 identical, mean Jaccard 1.000, mean token delta 0.0", lines[5]);
+    }
+
+    [Fact]
+    public async Task Replay_prints_each_compaction_after_its_turn_and_the_usage()
+    {
+        var id = await _client.CreateSession(new { compaction = "off" });
+        await _client.Turn(id, "How do I enable write-ahead logging?", new { contextBudget = 200, historyBudget = 120 });
+        for (int i = 0; i < 5; i++)
+        {
+            await _client.Say(id, "assistant", $"Fact {i}: checkpoints copy the write-ahead log back into the database, case {i}.");
+        }
+
+        var compacted = await (await _client.PostAsJsonAsync($"/v1/sessions/{id}/compact", new { historyBudget = 120 })).Json();
+        var compaction = compacted.GetProperty("compaction");
+        var (exit, output, error) = await Contextc(id);
+
+        Assert.True(exit == 0, error);
+        var lines = output.TrimEnd().Split('\n');
+        int at = Array.FindIndex(lines, l => l.StartsWith("    compaction 1 (manual, extractive): messages 1-", StringComparison.Ordinal));
+        Assert.True(at > 0, output);
+        Assert.StartsWith("[6] Assistant: Fact 4", lines[at - 1], StringComparison.Ordinal);
+        Assert.Equal("      - User asked: How do I enable write-ahead logging?", lines[at + 1]);
+        Assert.EndsWith($"summary of 1-{compaction.GetProperty("throughSequence").GetInt64()} in {compaction.GetProperty("tokenCount").GetInt32()} tokens", lines[at]);
+        Assert.StartsWith("usage: 6 messages", lines[^1], StringComparison.Ordinal);
+        Assert.Contains("1 compactions", lines[^1], StringComparison.Ordinal);
     }
 
     [Fact]

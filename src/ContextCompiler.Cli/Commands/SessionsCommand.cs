@@ -125,6 +125,23 @@ internal static class SessionsCommand
             {
                 output.WriteLine($"[{m.Sequence}] {HistoryBuilder.Render(m)}");
             }
+
+            foreach (var c in turn.Compactions)
+            {
+                string by = c.Model is null ? c.Summarizer : $"{c.Summarizer}, {c.Model}";
+                string fallback = c.FallbackReason is null ? string.Empty : $", fell back: {c.FallbackReason}";
+                output.WriteLine($"    compaction {c.Number} ({c.Trigger}, {by}{fallback}): messages {c.FromSequence}-{c.ThroughSequence} folded, summary of 1-{c.ThroughSequence} in {c.TokenCount} tokens");
+                foreach (var line in c.Summary.Split('\n'))
+                {
+                    output.WriteLine($"      {line}");
+                }
+            }
+        }
+
+        if (replay.Usage is { } usage)
+        {
+            output.WriteLine($"usage: {usage.Messages} messages ({usage.MessageTokens} tokens); history {usage.HistoryTokens}/{usage.HistoryBudget} tokens " +
+                $"({usage.HistoryMessages} messages, summary {usage.SummaryTokens}); {usage.Compactions} compactions, {usage.EvictedMessages} messages evicted unsummarised");
         }
     }
 
