@@ -47,6 +47,12 @@ public sealed class OnnxSentenceEmbedder : IEmbeddingGenerator<string, Embedding
     private readonly SentenceModel _model;
     private readonly OnnxEmbedderOptions _options;
     private readonly InferenceSession _session;
+
+    // Runs hold it shared and Dispose exclusively: a background embedding still running when its host shuts down (the
+    // context-vector warmer, a batch in flight) must finish before the native session is freed, or ONNX Runtime reads
+    // freed memory and the process dies with a segfault instead of an exception.
+    private readonly ReaderWriterLockSlim _lifetime = new();
+    private bool _disposed;
     private readonly string[] _tokenStates;
     private readonly string _vocabulary;
     private readonly long _sepId;
@@ -160,7 +166,24 @@ public sealed class OnnxSentenceEmbedder : IEmbeddingGenerator<string, Embedding
         serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
 
     /// <inheritdoc />
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _lifetime.EnterWriteLock();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _session.Dispose();
+        }
+        finally
+        {
+            _lifetime.ExitWriteLock();
+        }
+    }
 
     private static InferenceSession LoadSession(SentenceModel model, string? cacheDirectory, SessionOptions sessionOptions)
     {
@@ -210,6 +233,20 @@ public sealed class OnnxSentenceEmbedder : IEmbeddingGenerator<string, Embedding
         using var typesValue = OrtValue.CreateTensorValueFromMemory(types, shape);
         var inputs = new Dictionary<string, OrtValue> { ["input_ids"] = idsValue, ["attention_mask"] = maskValue, ["token_type_ids"] = typesValue };
         using var runOptions = new RunOptions();
+        _lifetime.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            RunSession(batch, encoded, width, runOptions, inputs, vectors);
+        }
+        finally
+        {
+            _lifetime.ExitReadLock();
+        }
+    }
+
+    private void RunSession(int[] batch, long[][] encoded, int width, RunOptions runOptions, Dictionary<string, OrtValue> inputs, float[][] vectors)
+    {
         // Only the token states: the graph's other output (a pooler over [CLS]) would be computed for nothing.
         using var outputs = _session.Run(runOptions, inputs, _tokenStates);
         var states = outputs[0].GetTensorDataAsSpan<float>();
