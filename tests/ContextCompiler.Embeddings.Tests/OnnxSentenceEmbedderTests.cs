@@ -163,4 +163,32 @@ public sealed class OnnxSentenceEmbedderTests
         var passages = await embedder.GenerateAsync([Passages[0], "The sqlite3_blob_open() interface opens a BLOB for incremental I/O."]);
         Assert.True(Cosine(query.ToArray(), passages[0].Vector.ToArray()) > Cosine(query.ToArray(), passages[1].Vector.ToArray()));
     }
+
+    [Fact]
+    public async Task Disposing_while_runs_are_in_flight_waits_for_them_and_later_runs_are_refused()
+    {
+        var embedder = new OnnxSentenceEmbedder(SentenceModel.MiniLm, new OnnxEmbedderOptions { BatchSize = 4, Parallelism = 2 });
+        var texts = Enumerable.Range(0, 64).Select(i => $"Text {i} about checkpoints of the write-ahead log, repeated to be long enough. " + new string('x', i)).ToList();
+        var running = Enumerable.Range(0, 4).Select(_ => Task.Run(() => embedder.GenerateAsync(texts))).ToList();
+        await Task.Delay(50);
+
+        // Freeing the native session under a run crashed the process; now Dispose waits, and what starts later is refused.
+        embedder.Dispose();
+        foreach (var run in running)
+        {
+            try
+            {
+                var vectors = await run;
+                Assert.Equal(texts.Count, vectors.Count);
+                Assert.All(vectors, v => Assert.Equal(SentenceModel.MiniLm.Dimensions, v.Vector.Length));
+            }
+            catch (ObjectDisposedException)
+            {
+                // Started (or reached its next batch) after Dispose: refused, not crashed.
+            }
+        }
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => embedder.GenerateAsync(["after"]));
+        embedder.Dispose();
+    }
 }
