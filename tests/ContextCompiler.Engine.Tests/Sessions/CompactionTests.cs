@@ -266,7 +266,7 @@ public sealed class CompactionTests : IDisposable
         TurnResult? compacted = null;
         for (int i = 0; i < 6 && compacted is null; i++)
         {
-            var turn = await turns.TakeTurnAsync(Tenant, session.Id, new TurnRequest($"Step {i}: how do checkpoints of the write-ahead log work?", new SessionBudgets(200, 50)));
+            var turn = await turns.TakeTurnAsync(Tenant, session.Id, new TurnRequest($"Step {i}: how do checkpoints of the write-ahead log work?", new SessionBudgets(200, 60)));
             await sessions.AddMessageAsync(Tenant, session.Id, MessageRoles.Assistant, $"Step {i}: checkpoints copy the log back into the database.", null);
             compacted = turn.Compaction is null ? null : turn;
         }

@@ -77,5 +77,21 @@ public sealed class ExtractiveSummarizerTests
         Assert.InRange(Tokenizer.CountTokens(summary), 50, 70);
     }
 
+    [Fact]
+    public void A_budget_smaller_than_the_opening_line_keeps_its_start()
+    {
+        var messages = new[]
+        {
+            Message(1, MessageRoles.User, "How do I switch my database over to write-ahead logging instead of the rollback journal?"),
+            Message(2, MessageRoles.Assistant, "Run PRAGMA journal_mode=WAL on an open connection."),
+        };
+
+        string summary = ExtractiveSummarizer.Summarize(new SummaryRequest(null, messages, new Dictionary<string, IReadOnlyList<CitedSource>>(), 12, Tokenizer));
+
+        Assert.StartsWith("- User asked: How do I switch", summary, StringComparison.Ordinal);
+        Assert.EndsWith(" …", summary, StringComparison.Ordinal);
+        Assert.InRange(Tokenizer.CountTokens(summary), 8, 12);
+    }
+
     private static Message Message(long sequence, string role, string content) => new($"m{sequence}", role, content, sequence, DateTimeOffset.UnixEpoch, null);
 }

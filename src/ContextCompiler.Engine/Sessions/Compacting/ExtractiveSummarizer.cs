@@ -69,13 +69,14 @@ public sealed partial class ExtractiveSummarizer : IConversationSummarizer
     internal static string Pack(List<string> lines, int maxTokens, ITokenizer tokenizer)
     {
         string Join() => string.Join("\n", lines);
-        while (lines.Count > 0 && tokenizer.CountTokens(Join()) > maxTokens)
+        while (lines.Count > 1 && tokenizer.CountTokens(Join()) > maxTokens)
         {
             // Drop the oldest line after the opening exchange; once only the opening is left, its newest line.
             lines.RemoveAt(lines.Count > OpeningLines ? OpeningLines : lines.Count - 1);
         }
 
-        return Join();
+        // A small budget still keeps the start of the conversation's first line rather than nothing.
+        return lines.Count == 1 ? Cut(lines[0], maxTokens, tokenizer) : Join();
     }
 
     /// <summary>The text's first sentence (all of it when it has one only).</summary>
@@ -95,7 +96,7 @@ public sealed partial class ExtractiveSummarizer : IConversationSummarizer
 
         var words = text.Split(' ');
         int low = 0, high = words.Length;
-        // Binary search on the number of words: counting is monotone enough in practice, and the final check is exact.
+        // Binary search on the number of words: counting is monotone enough in practice, and every length kept passed the exact count.
         while (low < high)
         {
             int middle = (low + high + 1) / 2;

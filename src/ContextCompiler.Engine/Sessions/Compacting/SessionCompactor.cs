@@ -14,6 +14,9 @@ public sealed partial class SessionCompactor(
     ISessionRepository sessions, ICompactionStore compactions, IConversationSummarizer summarizer, SessionLocks locks, BudgetResolver budgets,
     ITokenizer tokenizer, SessionStoreOptions options, ContextVectorWarmer? warmer = null)
 {
+    // Below this a summary cannot say anything (a heading's worth of tokens): the messages simply leave the history.
+    private const int MinSummaryTokens = 16;
+
     /// <summary>The settings in force for a turn: the turn's over the session's over the service's.</summary>
     /// <exception cref="ArgumentException">Invalid settings in the turn.</exception>
     public CompactionSettings SettingsFor(Session session, CompactionSettings? turn) =>
@@ -81,7 +84,7 @@ public sealed partial class SessionCompactor(
     {
         int summaryBudget = settings.SummaryBudget(historyBudget);
         var fold = CompactionPlanner.Fold(messages, historyBudget, summaryBudget, latest, counter, skipOversized);
-        if (fold.Count == 0 || summaryBudget < 1)
+        if (fold.Count == 0 || summaryBudget < MinSummaryTokens)
         {
             return null;
         }
