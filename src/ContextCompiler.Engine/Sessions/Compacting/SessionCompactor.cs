@@ -103,9 +103,11 @@ public sealed partial class SessionCompactor(
             SessionIds.New(), (latest?.Number ?? 0) + 1, fold[0].Sequence, fold[^1].Sequence, messages[^1].Sequence, summary.Text,
             counter.CountTokens(summary.Text), summary.Summarizer, summary.Model, summary.PromptHash, trigger, summary.FallbackReason, sessions.Now());
         compactions.Add(tenant, id, compaction);
-        if (options.RetrievalSummary && compaction.Summary.Length > 0)
+        if (options.RetrievalSummary && trigger == CompactionTriggers.Manual)
         {
-            // The next turn's conversation vector embeds the summary on its own, as it does a reply.
+            // The next turn's conversation vector embeds the summary on its own, as it does a reply: embedded now, it is
+            // ready then. A turn's own compaction is not warmed: that turn embeds the summary at once, and a second run
+            // of the model on the same text beside it would only cost.
             warmer?.Warm(compaction.Summary);
         }
 
