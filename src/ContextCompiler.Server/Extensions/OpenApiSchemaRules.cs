@@ -116,15 +116,12 @@ internal sealed class OpenApiSchemaRules : IOpenApiSchemaTransformer
             return;
         }
 
-        bool component = schema.Metadata?.TryGetValue(SchemaIdKey, out var id) == true && id is string { Length: > 0 };
         if (schema.Type is { } type)
         {
-            // A component's schema is shared by every property of its type, so a null allowed there would also be allowed
-            // where the property is never null, and would make null match both branches of a nullable reference's oneOf.
-            schema.Type = nullable && !component ? type | JsonSchemaType.Null : type & ~JsonSchemaType.Null;
+            schema.Type = nullable ? type | JsonSchemaType.Null : type & ~JsonSchemaType.Null;
         }
 
-        if (component && schema.Metadata is not null)
+        if (schema.Metadata?.TryGetValue(SchemaIdKey, out var id) == true && id is string { Length: > 0 })
         {
             if (nullable)
             {
