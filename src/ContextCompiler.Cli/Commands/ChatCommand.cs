@@ -49,7 +49,7 @@ internal static class ChatCommand
             {
                 var chatModel = ModelClient(result.GetValue(endpoint), result.GetValue(model), result.GetValue(keyVariable)!);
                 var services = new ServiceCollection();
-                var serverUri = Url(result.GetValue(server)!, "--server");
+                var serverUri = ChatModels.Url(result.GetValue(server)!, "--server");
                 services.AddContextCompilerClient(o =>
                 {
                     o.BaseAddress = serverUri;
@@ -74,6 +74,4 @@ internal static class ChatCommand
     /// <exception cref="ArgumentException">A missing endpoint, model or key, or an endpoint that is no absolute http(s) URL.</exception>
     internal static IChatClient ModelClient(string? endpoint, string? model, string keyVariable) =>
         ChatModels.OpenAiCompatible(endpoint, model, keyVariable);
-
-    private static Uri Url(string text, string option) => ChatModels.Url(text, option);
 }

@@ -9,10 +9,12 @@ public static class ChatModels
 {
     /// <summary>
     /// The chat model <paramref name="model"/> at <paramref name="endpoint"/>, with the key from the environment variable
-    /// <paramref name="keyVariable"/>. <paramref name="endpointName"/> and <paramref name="modelName"/> name the setting in errors.
+    /// <paramref name="keyVariable"/>. <paramref name="endpointName"/>, <paramref name="modelName"/> and <paramref name="keyVariableName"/>
+    /// name the settings in errors.
     /// </summary>
     /// <exception cref="ArgumentException">A missing endpoint, model or key, or an endpoint that is no absolute http(s) URL.</exception>
-    public static IChatClient OpenAiCompatible(string? endpoint, string? model, string keyVariable, string endpointName = "--endpoint", string modelName = "--model")
+    public static IChatClient OpenAiCompatible(
+        string? endpoint, string? model, string keyVariable, string endpointName = "--endpoint", string modelName = "--model", string keyVariableName = "--api-key-env")
     {
         if (string.IsNullOrWhiteSpace(endpoint))
         {
@@ -28,7 +30,7 @@ public static class ChatModels
         string? key = Environment.GetEnvironmentVariable(keyVariable);
         if (string.IsNullOrWhiteSpace(key))
         {
-            throw new ArgumentException($"The model's API key is missing: set the environment variable {keyVariable}.");
+            throw new ArgumentException($"The model's API key is missing: set the environment variable {keyVariable} (or name another with {keyVariableName}).");
         }
 
         return new OpenAI.Chat.ChatClient(model, new ApiKeyCredential(key), new OpenAIClientOptions { Endpoint = uri }).AsIChatClient();

@@ -46,7 +46,7 @@ public static class ServiceRegistration
         if (!string.IsNullOrWhiteSpace(summarizer["Endpoint"]))
         {
             var model = ChatModels.OpenAiCompatible(summarizer["Endpoint"], summarizer["Model"], summarizer["ApiKeyVariable"] ?? new SummarizerOptions().ApiKeyVariable,
-                $"{ServerOptions.Section}:Summarizer:Endpoint", $"{ServerOptions.Section}:Summarizer:Model");
+                $"{ServerOptions.Section}:Summarizer:Endpoint", $"{ServerOptions.Section}:Summarizer:Model", $"{ServerOptions.Section}:Summarizer:ApiKeyVariable");
             services.TryAddKeyedSingleton(ContextCompilerServiceCollectionExtensions.SummarizerKey, model);
         }
 
