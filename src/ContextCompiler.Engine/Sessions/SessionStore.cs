@@ -12,7 +12,7 @@ namespace ContextCompiler.Engine.Sessions;
 /// </summary>
 public sealed class SessionStore(
     ISessionRepository repository, SessionLocks locks, BudgetResolver budgets, ITokenizer tokenizer, SessionStoreOptions options,
-    ICompactionStore compactions, SessionCompactor compactor, ContextVectorWarmer? warmer = null)
+    SessionCompactor compactor, ContextVectorWarmer? warmer = null)
 {
     /// <summary>The store's limits and defaults.</summary>
     public SessionStoreOptions Options { get; } = options;
@@ -121,7 +121,7 @@ public sealed class SessionStore(
     {
         var session = repository.Get(tenant, id);
         int budget = budgets.CheckHistory(maxTokens ?? budgets.Resolve(null, session.DefaultBudgets).History);
-        return HistoryBuilder.Build(repository.Messages(tenant, id), budget, tokenizer, skipOversized, compactions.List(tenant, id).LastOrDefault());
+        return HistoryBuilder.Build(repository.Messages(tenant, id), budget, tokenizer, skipOversized, compactor.List(tenant, id).LastOrDefault());
     }
 
     /// <summary>
@@ -135,7 +135,7 @@ public sealed class SessionStore(
     {
         var session = repository.Get(tenant, id);
         var messages = repository.Messages(tenant, id);
-        return Usage(session, messages, compactions.List(tenant, id), historyBudget);
+        return Usage(session, messages, compactor.List(tenant, id), historyBudget);
     }
 
     private SessionUsage Usage(Session session, IReadOnlyList<Message> messages, IReadOnlyList<Compaction> stored, int? historyBudget)
@@ -169,7 +169,7 @@ public sealed class SessionStore(
     public IReadOnlyList<Compaction> Compactions(string tenant, string id)
     {
         _ = repository.Get(tenant, id);
-        return compactions.List(tenant, id);
+        return compactor.List(tenant, id);
     }
 
     /// <summary>The whole session as turns, each user message with the working set stored for it and each compaction where it happened.</summary>
@@ -177,7 +177,7 @@ public sealed class SessionStore(
     {
         var session = repository.Get(tenant, id);
         var messages = repository.Messages(tenant, id);
-        var stored = compactions.List(tenant, id);
+        var stored = compactor.List(tenant, id);
         return new SessionReplay(session, ReplayBuilder.Build(messages, repository.WorkingSets(tenant, id), stored))
         {
             Usage = Usage(session, messages, stored, null),

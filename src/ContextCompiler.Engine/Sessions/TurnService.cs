@@ -43,8 +43,9 @@ public sealed class TurnService(
         var tokenizer = compiler.TokenizerFor(request.Tokenizer);
         var settings = compactor.SettingsFor(session, request.Compaction);
         // Inside the session lock, so no other turn or compaction of this session runs between the summary and its use.
-        var (summary, compaction) = await compactor.CompactIfDueAsync(tenant, id, earlier, planned.History, settings, tokenizer, request.SkipOversized, cancellationToken);
-        var history = HistoryBuilder.Build(earlier, planned.History, tokenizer, request.SkipOversized, summary);
+        var due = await compactor.CompactIfDueAsync(tenant, id, earlier, planned.History, settings, tokenizer, request.SkipOversized, cancellationToken);
+        var summary = due.InForce;
+        var history = due.History ?? HistoryBuilder.Build(earlier, planned.History, tokenizer, request.SkipOversized, summary);
         var resolved = planned.AfterHistory(history.TokenCount);
         // Only the corpora this tenant may read: its own and the shared ones.
         var readable = corpora.ReadableFilter(tenant);
@@ -52,10 +53,9 @@ public sealed class TurnService(
         var workingSet = await compiler.CompileAsync(compileRequest, cancellationToken);
 
         var json = new RawJson(JsonSerializer.Serialize(workingSet, SessionJson.Options));
-        var compactions = compactor.List(tenant, id);
         TurnResult Result(Message message) => new(message, json, workingSet.TokenCount, history, resolved.Context, resolved.History,
-            UsageMeter.Measure([.. earlier, message], history, planned.History, CompactionPlanner.Evicted(earlier, history, summary), compactions, settings, tokenizer),
-            compaction);
+            UsageMeter.Measure([.. earlier, message], history, planned.History, CompactionPlanner.Evicted(earlier, history, summary), due.Compactions, settings, tokenizer),
+            due.Made);
         var budgetRecord = new TurnBudgetRecord(resolved.History, history.TokenCount, planned.SplitTotal);
         Message stored;
         // The turn's one write transaction: the message, its working set, its budgets and its idempotency key.

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using ContextCompiler.Core.Telemetry;
 using ContextCompiler.Core.Tokenization;
 
@@ -10,7 +9,7 @@ namespace ContextCompiler.Engine.Sessions.Compacting;
 /// folded messages) → store the compaction. Turns call it inside their session lock; <see cref="CompactAsync"/> takes the
 /// same lock, so a turn and a compaction never interleave on one session.
 /// </summary>
-public sealed partial class SessionCompactor(
+public sealed class SessionCompactor(
     ISessionRepository sessions, ICompactionStore compactions, IConversationSummarizer summarizer, SessionLocks locks, BudgetResolver budgets,
     ITokenizer tokenizer, SessionStoreOptions options, ContextVectorWarmer? warmer = null)
 {
@@ -30,10 +29,10 @@ public sealed partial class SessionCompactor(
 
     /// <summary>
     /// For a turn about to be taken (its caller holds the session lock): compacts when the messages its history leaves out,
-    /// unsummarised, reach the threshold, and returns the compaction in force afterwards (null when there is none) and the
-    /// one made now (null when none was).
+    /// unsummarised, reach the threshold. Returns the session's compactions afterwards, the one made now (null when none
+    /// was), and the turn's history window when the check built it and nothing was folded (null otherwise).
     /// </summary>
-    public async Task<(Compaction? InForce, Compaction? Made)> CompactIfDueAsync(
+    public async Task<TurnCompaction> CompactIfDueAsync(
         string tenant, string id, IReadOnlyList<Message> messages, int historyBudget, CompactionSettings settings, ITokenizer turnTokenizer,
         bool skipOversized, CancellationToken cancellationToken)
     {
@@ -41,17 +40,17 @@ public sealed partial class SessionCompactor(
         var latest = stored.Count > 0 ? stored[^1] : null;
         if (settings.Mode == CompactionModes.Off)
         {
-            return (latest, null);
+            return new(stored, null, null);
         }
 
         var window = HistoryBuilder.Build(messages, historyBudget, turnTokenizer, skipOversized, latest);
         if (CompactionPlanner.Evicted(messages, window, latest).Count < settings.Threshold!.Value)
         {
-            return (latest, null);
+            return new(stored, null, window);
         }
 
         var made = await FoldAsync(tenant, id, messages, latest, historyBudget, settings, turnTokenizer, skipOversized, CompactionTriggers.Auto, cancellationToken);
-        return (made ?? latest, made);
+        return made is null ? new(stored, null, window) : new([.. stored, made], made, null);
     }
 
     /// <summary>
@@ -95,7 +94,7 @@ public sealed partial class SessionCompactor(
         var summary = await summarizer.SummarizeAsync(request, cancellationToken);
         if (string.IsNullOrWhiteSpace(summary.Text))
         {
-            // Not even one line fits the summary's budget: a compaction would drop the messages and keep nothing of them.
+            // Nothing fit the summary's budget: a compaction would drop the messages and keep nothing of them.
             return null;
         }
 
@@ -114,11 +113,12 @@ public sealed partial class SessionCompactor(
         return compaction;
     }
 
-    // For each folded assistant reply, the sources its [n] markers cite in the working set of the turn it answers.
+    // For each folded assistant reply, the sources its [n] markers cite in the working set of the turn it answers: the
+    // markers its stored citation check found in that working set.
     private Dictionary<string, IReadOnlyList<CitedSource>> CitedSources(string tenant, string id, IReadOnlyList<Message> messages, IReadOnlyList<Message> fold)
     {
         var cited = new Dictionary<string, IReadOnlyList<CitedSource>>(StringComparer.Ordinal);
-        if (!fold.Any(m => m.Role == MessageRoles.Assistant))
+        if (!fold.Any(m => m.CitationCheck is { Used.Count: > 0 }))
         {
             return cited;
         }
@@ -131,11 +131,10 @@ public sealed partial class SessionCompactor(
             {
                 turn = message;
             }
-            else if (message.Role == MessageRoles.Assistant && turn is not null && fold.Contains(message)
+            else if (message.CitationCheck is { Used.Count: > 0 } check && turn is not null && fold.Contains(message)
                      && workingSets.GetValueOrDefault(turn.Id) is { } json)
             {
-                var markers = Markers().Matches(message.Content).SelectMany(m => m.Groups[1].Value.Split(',')).Select(n => int.TryParse(n.Trim(), out int v) ? v : 0).ToHashSet();
-                cited[message.Id] = Sources(json).Where(s => markers.Contains(s.N)).ToList();
+                cited[message.Id] = Sources(json).Where(s => check.Used.Contains(s.N)).ToList();
             }
         }
 
@@ -155,7 +154,14 @@ public sealed partial class SessionCompactor(
                 c.GetProperty("startLine").GetInt32(), c.GetProperty("endLine").GetInt32()))
             .ToList();
     }
+}
 
-    [GeneratedRegex(@"\[(\d+(?:\s*,\s*\d+)*)\]")]
-    private static partial Regex Markers();
+/// <summary>What a turn's compaction check leaves: the session's compactions, the one made now, and the window it built.</summary>
+/// <param name="Compactions">The session's compactions, oldest first, the one made now included.</param>
+/// <param name="Made">The compaction the turn made; null when it made none.</param>
+/// <param name="History">The turn's history window, when the check built it and it still holds (nothing was folded).</param>
+public sealed record TurnCompaction(IReadOnlyList<Compaction> Compactions, Compaction? Made, HistoryWindow? History)
+{
+    /// <summary>The compaction in force for the turn; null before the first.</summary>
+    public Compaction? InForce => Compactions.Count > 0 ? Compactions[^1] : null;
 }
