@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using ContextCompiler.Core.Tokenization;
+using ContextCompiler.Engine.Sessions;
 using ContextCompiler.Engine.Sessions.Compacting;
 using Microsoft.Extensions.AI;
 
@@ -24,10 +25,10 @@ public sealed partial class ScriptedSummaryModel(ITokenizer tokenizer) : IChatCl
         var list = messages.ToList();
         int limit = Limit().Match(list[0].Text) is { Success: true } m ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 200;
         string transcript = list[^1].Text;
-        int leaving = transcript.IndexOf("\n\nLeaving the window:\n", StringComparison.Ordinal);
-        string current = transcript["Current summary:\n".Length..leaving];
-        var lines = current == "(none)" ? [] : current.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
-        foreach (var block in transcript[(leaving + "\n\nLeaving the window:\n".Length)..].Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
+        int leaving = transcript.IndexOf(ChatClientSummarizer.LeavingHeading, StringComparison.Ordinal);
+        string current = transcript[ChatClientSummarizer.CurrentSummaryHeading.Length..leaving];
+        var lines = current == ChatClientSummarizer.NoSummary ? [] : current.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+        foreach (var block in transcript[(leaving + ChatClientSummarizer.LeavingHeading.Length)..].Split(HistoryBuilder.Separator, StringSplitOptions.RemoveEmptyEntries))
         {
             if (block.StartsWith("User: ", StringComparison.Ordinal))
             {

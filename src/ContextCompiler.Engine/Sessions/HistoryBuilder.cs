@@ -24,7 +24,7 @@ public static class HistoryBuilder
         ArgumentOutOfRangeException.ThrowIfNegative(budget);
         string prefix = summary is null ? string.Empty : RenderSummary(summary);
         int summaryTokens = summary is null ? 0 : tokenizer.CountTokens(prefix);
-        if (summaryTokens > budget || summaryTokens == 0)
+        if (summaryTokens > budget)
         {
             (summary, prefix, summaryTokens) = (null, string.Empty, 0);
         }

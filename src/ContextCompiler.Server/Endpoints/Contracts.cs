@@ -47,7 +47,7 @@ public sealed record CreateSessionBody(
     string? Compaction = null, int? CompactionThreshold = null, double? SummaryShare = null) : IIdempotentBody
 {
     /// <summary>The compaction settings given, or null for none.</summary>
-    public CompactionSettings? CompactionSettings() => CompactBody.Settings(Compaction, CompactionThreshold, SummaryShare);
+    public CompactionSettings? CompactionSettings() => Engine.Sessions.Compacting.CompactionSettings.From(Compaction, CompactionThreshold, SummaryShare);
 }
 
 /// <summary>
@@ -59,16 +59,11 @@ public sealed record TurnBody(
     string? Compaction = null, int? CompactionThreshold = null, double? SummaryShare = null) : IIdempotentBody
 {
     /// <summary>The compaction settings given, or null for none.</summary>
-    public CompactionSettings? CompactionSettings() => CompactBody.Settings(Compaction, CompactionThreshold, SummaryShare);
+    public CompactionSettings? CompactionSettings() => Engine.Sessions.Compacting.CompactionSettings.From(Compaction, CompactionThreshold, SummaryShare);
 }
 
 /// <summary>POST /v1/sessions/{id}/compact: the history budget to compact for (default: the session's).</summary>
-public sealed record CompactBody(int? HistoryBudget)
-{
-    /// <summary>The compaction settings of a body's three fields, or null when it gives none.</summary>
-    internal static CompactionSettings? Settings(string? mode, int? threshold, double? share) =>
-        mode is null && threshold is null && share is null ? null : new CompactionSettings(mode, threshold, share).Validate();
-}
+public sealed record CompactBody(int? HistoryBudget);
 
 /// <summary>POST /v1/sessions/{id}/messages.</summary>
 public sealed record MessageBody(string? Role, string? Content, [property: JsonConverter(typeof(VerbatimJsonConverter))] JsonElement? Metadata) : IIdempotentBody;

@@ -28,6 +28,15 @@ public sealed class ChatClientSummarizer(IChatClient client, string? model = nul
         Drop greetings, repetition and anything superseded. Write at most {0} tokens. Answer with the summary only.
         """;
 
+    /// <summary>What <see cref="Transcript"/> starts with, before the current summary.</summary>
+    public const string CurrentSummaryHeading = "Current summary:\n";
+
+    /// <summary>What <see cref="Transcript"/> writes for the current summary before the first compaction.</summary>
+    public const string NoSummary = "(none)";
+
+    /// <summary>What separates the current summary from the leaving messages in <see cref="Transcript"/>.</summary>
+    public const string LeavingHeading = "\n\nLeaving the window:\n";
+
     /// <summary>SHA-256 of <see cref="Prompt"/> as lower-case hex.</summary>
     public static string PromptHash { get; } = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Prompt)));
 
@@ -55,7 +64,7 @@ public sealed class ChatClientSummarizer(IChatClient client, string? model = nul
     public static string Transcript(SummaryRequest request)
     {
         var text = new StringBuilder();
-        text.Append("Current summary:\n").Append(string.IsNullOrWhiteSpace(request.PreviousSummary) ? "(none)" : request.PreviousSummary).Append("\n\nLeaving the window:\n");
+        text.Append(CurrentSummaryHeading).Append(string.IsNullOrWhiteSpace(request.PreviousSummary) ? NoSummary : request.PreviousSummary).Append(LeavingHeading);
         foreach (var message in request.Messages)
         {
             text.Append(HistoryBuilder.Render(message));
@@ -64,7 +73,7 @@ public sealed class ChatClientSummarizer(IChatClient client, string? model = nul
                 text.Append(" (").AppendJoin("; ", sources.Select(s => $"[{s.N}] {s}")).Append(')');
             }
 
-            text.Append("\n\n");
+            text.Append(HistoryBuilder.Separator);
         }
 
         return text.ToString().TrimEnd();

@@ -32,6 +32,10 @@ public sealed record CompactionSettings(string? Mode = null, int? Threshold = nu
     /// <summary>The service's defaults: auto, after 2 evicted messages (one exchange), a summary of at most 30% of the history.</summary>
     public static CompactionSettings Defaults { get; } = new(CompactionModes.Auto, 2, 0.3);
 
+    /// <summary>The settings a request's three fields give, or null when it gives none (checked where they are used).</summary>
+    public static CompactionSettings? From(string? mode, int? threshold, double? summaryShare) =>
+        mode is null && threshold is null && summaryShare is null ? null : new(mode, threshold, summaryShare);
+
     /// <summary>These settings, each missing part taken from <paramref name="fallback"/>.</summary>
     public CompactionSettings Over(CompactionSettings? fallback) =>
         fallback is null ? this : new(Mode ?? fallback.Mode, Threshold ?? fallback.Threshold, SummaryShare ?? fallback.SummaryShare);

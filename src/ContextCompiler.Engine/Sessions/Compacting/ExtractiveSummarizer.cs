@@ -24,7 +24,7 @@ public sealed partial class ExtractiveSummarizer : IConversationSummarizer
     public Task<Summary> SummarizeAsync(SummaryRequest request, CancellationToken cancellationToken = default) =>
         Task.FromResult(new Summary(Summarize(request), Name));
 
-    /// <summary>The summary text, at most <see cref="SummaryRequest.MaxTokens"/> tokens; empty when not even one line fits.</summary>
+    /// <summary>The summary text, at most <see cref="SummaryRequest.MaxTokens"/> tokens; empty when not even one word fits.</summary>
     public static string Summarize(SummaryRequest request)
     {
         var lines = new List<string>();
